@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { lastErrorSchema } from './errors';
+import { idSchema } from './ids';
+
+export const connectionStatusSchema = z.enum(['active', 'failing', 'needs_reauth']);
+export type ConnectionStatus = z.infer<typeof connectionStatusSchema>;
+
+/**
+ * The secret part of a connection. Stored only as one envelope ciphertext (bound to the connection
+ * through the encryption context), never logged, never queued, never returned (the access token
+ * is returned by the token endpoint only).
+ */
+export const tokenSecretsSchema = z.object({
+  access_token: z.string().min(1),
+  refresh_token: z.string().min(1).nullable(),
+  /** Provider response fields worth keeping (id_token, instance_url, ...). May hold secrets. */
+  raw: z.record(z.string(), z.unknown()).optional(),
+});
+export type TokenSecrets = z.infer<typeof tokenSecretsSchema>;
+
+/**
+ * A connection as the core sees it (decoded from its DynamoDB item, without plaintext secrets).
+ * Times are epoch milliseconds; `null` means "not set".
+ */
+export const connectionSchema = z.object({
+  integrationId: idSchema,
+  connectionId: idSchema,
+  provider: z.string(),
+  status: connectionStatusSchema,
+  /** The fence: grows on every lease and every commit. */
+  version: z.number().int().nonnegative(),
+  /** Grows on every write of new credentials; a change means someone stored new tokens. */
+  credentialGeneration: z.number().int().nonnegative(),
+  leaseUntil: z.number().nullable(),
+  leaseOwner: z.string().nullable(),
+  /** Envelope ciphertext of {@link TokenSecrets}. */
+  secretsCiphertext: z.instanceof(Uint8Array),
+  tokenType: z.string().nullable(),
+  scope: z.string().nullable(),
+  accessTokenExpiresAt: z.number().nullable(),
+  /** Lifetime the provider gave last time (seconds), the fallback when a response omits expiry. */
+  lastLifetimeSeconds: z.number().nullable(),
+  lastRefreshAt: z.number().nullable(),
+  nextRefreshAt: z.number().nullable(),
+  consecutiveFailures: z.number().int().nonnegative(),
+  failingSince: z.number().nullable(),
+  lastError: lastErrorSchema.nullable(),
+  metadata: z.record(z.string(), z.unknown()),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+});
+export type Connection = z.infer<typeof connectionSchema>;

@@ -1,0 +1,58 @@
+import type { RefreshErrorCode } from '../domain/errors';
+import type { ResolvedIntegration } from '../domain/integration';
+
+/** Where the expiry of a new access token came from (most to least trustworthy). */
+export type ExpirySource = 'expires_in' | 'expires_at' | 'jwt_exp' | 'previous_lifetime' | 'default' | 'non_expiring';
+
+/** A successful refresh, parsed and validated. Holds secrets: never log it. */
+export interface TokenSet {
+  readonly accessToken: string;
+  /** The rotated refresh token, or null when the provider omitted it (keep the old one). */
+  readonly refreshToken: string | null;
+  readonly tokenType: string | null;
+  readonly scope: string | null;
+  /** Epoch ms; null only when the provider's tokens do not expire. */
+  readonly expiresAt: number | null;
+  readonly lifetimeSeconds: number | null;
+  readonly expirySource: ExpirySource;
+  /** Other response fields (e.g. `id_token`, `instance_url`, `api_domain`). May hold secrets. */
+  readonly raw: Readonly<Record<string, unknown>>;
+}
+
+/** A classified refresh failure (design.md "Error taxonomy"). Holds no secrets. */
+export interface RefreshFailure {
+  readonly code: RefreshErrorCode;
+  readonly message: string;
+  /** OAuth `error` (RFC 6749 §5.2) or the provider's own error code, when it sent one. */
+  readonly providerError: string | null;
+  readonly providerErrorDescription: string | null;
+  readonly httpStatus: number | null;
+  /** From `Retry-After` (seconds or HTTP date), when present. */
+  readonly retryAfterSeconds: number | null;
+  /** False when the request provably never reached the provider (connect error): safe to re-send. */
+  readonly requestSent: boolean;
+}
+
+export type RefreshOutcome = { readonly ok: true; readonly tokens: TokenSet } | { readonly ok: false; readonly failure: RefreshFailure };
+
+export interface RefreshGrantInput {
+  readonly integration: ResolvedIntegration;
+  /** Decrypted client secret, or null for public clients. */
+  readonly clientSecret: string | null;
+  readonly refreshToken: string;
+  /** Values for `{placeholders}` in the token URL (integration url_params merged with connection metadata). */
+  readonly urlParams: Readonly<Record<string, string>>;
+  readonly previousLifetimeSeconds: number | null;
+  /** Epoch ms at which the request is made (expiry computations use it). */
+  readonly now: number;
+}
+
+export interface RefreshCallOptions {
+  /** Abort (and classify) the call after this long. Every provider call has one. */
+  readonly timeoutMs: number;
+}
+
+/** Performs the refresh_token grant (RFC 6749 §6) and classifies every failure. Never throws for provider behaviour. */
+export interface TokenClient {
+  refresh(input: RefreshGrantInput, options: RefreshCallOptions): Promise<RefreshOutcome>;
+}
