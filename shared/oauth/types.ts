@@ -2,7 +2,13 @@ import type { RefreshErrorCode } from '../domain/errors';
 import type { ResolvedIntegration } from '../domain/integration';
 
 /** Where the expiry of a new access token came from (most to least trustworthy). */
-export type ExpirySource = 'expires_in' | 'expires_at' | 'jwt_exp' | 'previous_lifetime' | 'default' | 'non_expiring';
+export type ExpirySource =
+  | 'expires_in'
+  | 'expires_at'
+  | 'jwt_exp'
+  | 'previous_lifetime'
+  | 'default'
+  | 'non_expiring';
 
 /** A successful refresh, parsed and validated. Holds secrets: never log it. */
 export interface TokenSet {
@@ -33,7 +39,9 @@ export interface RefreshFailure {
   readonly requestSent: boolean;
 }
 
-export type RefreshOutcome = { readonly ok: true; readonly tokens: TokenSet } | { readonly ok: false; readonly failure: RefreshFailure };
+export type RefreshOutcome =
+  | { readonly ok: true; readonly tokens: TokenSet }
+  | { readonly ok: false; readonly failure: RefreshFailure };
 
 export interface RefreshGrantInput {
   readonly integration: ResolvedIntegration;

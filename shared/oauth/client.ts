@@ -1,0 +1,142 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Dispatcher, fetch as undiciFetch } from 'undici';
+import { isServiceError } from '../errors';
+import { assertUrlAllowed, createGuardedDispatcher } from '../net/ssrf';
+import { refreshFailure } from './failure';
+import { classifyNetworkError, SendTracker } from './network';
+import { buildRefreshRequest, type RefreshRequest } from './request';
+import { processRefreshResponse } from './response';
+import type {
+  RefreshCallOptions,
+  RefreshFailure,
+  RefreshGrantInput,
+  RefreshOutcome,
+  TokenClient,
+} from './types';
+
+export interface TokenClientOptions {
+  /** @default undici's fetch (it honours `dispatcher`; Node's global fetch may bundle another undici). */
+  readonly fetch?: typeof undiciFetch;
+  /** @default a {@link createGuardedDispatcher} honouring `allowPrivateUrls` */
+  readonly dispatcher?: Dispatcher;
+  /** Permit http: and private/loopback token URLs (`ALLOW_PRIVATE_URLS`, local runs). @default false */
+  readonly allowPrivateUrls?: boolean;
+  /** In-call re-sends, only after failures where the request provably was not sent. @default 2 */
+  readonly retryConnectErrors?: number;
+  /** Pause before the n-th re-send is n × this. @default 100 */
+  readonly retryDelayMs?: number;
+  /** Larger responses are `invalid_response`. @default 262144 (256 KiB) */
+  readonly maxResponseBytes?: number;
+}
+
+type Sent =
+  | { ok: true; status: number; headers: Headers; bodyText: string }
+  | { ok: false; failure: RefreshFailure };
+
+async function readCapped(body: ReadableStream<Uint8Array> | null, max: number): Promise<string | null> {
+  if (body === null) return '';
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel().catch(() => undefined);
+      return null;
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}
+
+/**
+ * Creates the {@link TokenClient}: builds the refresh_token grant (RFC 6749 §6), sends it through
+ * an SSRF-guarded dispatcher with a deadline, and classifies every outcome (RFC 6749 §5.2; see
+ * {@link processRefreshResponse} and {@link classifyNetworkError}). Redirects are not followed
+ * (a 3xx is `invalid_response`). Connect-phase failures are re-sent up to `retryConnectErrors`
+ * times within the same deadline; a failure after the request may have reached the provider is
+ * returned as `ambiguous` and never re-sent here, because a rotating provider may already have
+ * retired the presented refresh token (RFC 9700 §4.14.2). `refresh` resolves, never rejects, for
+ * anything the provider or network does.
+ */
+export function createTokenClient(options: TokenClientOptions = {}): TokenClient {
+  const fetchImpl = options.fetch ?? undiciFetch;
+  const allowPrivate = options.allowPrivateUrls ?? false;
+  const dispatcher = options.dispatcher ?? createGuardedDispatcher({ allowPrivate });
+  const retries = Math.max(0, options.retryConnectErrors ?? 2);
+  const retryDelayMs = options.retryDelayMs ?? 100;
+  const maxBytes = options.maxResponseBytes ?? 262_144;
+
+  async function send(request: RefreshRequest, signal: AbortSignal, timeoutMs: number): Promise<Sent> {
+    const tracker = new SendTracker();
+    let response: Awaited<ReturnType<typeof undiciFetch>>;
+    try {
+      response = await fetchImpl(request.url, {
+        method: 'POST',
+        headers: request.headers,
+        body: request.body,
+        redirect: 'manual',
+        signal,
+        dispatcher: dispatcher.compose(tracker.interceptor),
+      });
+    } catch (error) {
+      const ctx = { state: tracker.state, timedOut: signal.aborted, timeoutMs };
+      return { ok: false, failure: classifyNetworkError(error, ctx) };
+    }
+    try {
+      const bodyText = await readCapped(response.body, maxBytes);
+      if (bodyText === null) {
+        const message = `token endpoint response exceeds ${maxBytes} bytes (HTTP ${response.status})`;
+        return {
+          ok: false,
+          failure: refreshFailure('invalid_response', message, { httpStatus: response.status }),
+        };
+      }
+      return { ok: true, status: response.status, headers: response.headers, bodyText };
+    } catch (error) {
+      // The provider answered, so it processed the grant; only the body was lost.
+      const failure = classifyNetworkError(error, { state: 'sent', timedOut: signal.aborted, timeoutMs });
+      return { ok: false, failure: { ...failure, httpStatus: response.status } };
+    }
+  }
+
+  async function refresh(input: RefreshGrantInput, call: RefreshCallOptions): Promise<RefreshOutcome> {
+    let request: RefreshRequest;
+    try {
+      request = buildRefreshRequest(input);
+      assertUrlAllowed(request.url, { allowPrivate });
+    } catch (error) {
+      if (!isServiceError(error)) throw error; // a bug, not provider behaviour
+      const message = `token request not sent (${error.code}): ${error.message}`;
+      return { ok: false, failure: refreshFailure('client_misconfigured', message, { requestSent: false }) };
+    }
+
+    const signal = AbortSignal.timeout(call.timeoutMs);
+    let sent: Sent;
+    for (let attempt = 0; ; attempt++) {
+      sent = await send(request, signal, call.timeoutMs);
+      const retryable = !sent.ok && !sent.failure.requestSent && sent.failure.code === 'provider_unavailable';
+      if (!retryable || attempt >= retries || signal.aborted) break;
+      try {
+        await sleep(retryDelayMs * (attempt + 1), undefined, { signal });
+      } catch {
+        break; // deadline reached while waiting: report the last failure
+      }
+    }
+    if (!sent.ok) return sent;
+    return processRefreshResponse({
+      status: sent.status,
+      headers: sent.headers,
+      bodyText: sent.bodyText,
+      integration: input.integration,
+      previousLifetimeSeconds: input.previousLifetimeSeconds,
+      now: input.now,
+      previousRefreshToken: input.refreshToken,
+      secrets: input.clientSecret === null ? [] : [input.clientSecret],
+    });
+  }
+
+  return { refresh };
+}

@@ -1,0 +1,68 @@
+import type { Connection, ConnectionStatus } from '../domain/connection';
+import type { LastError } from '../domain/errors';
+import type { OutboxEvent } from '../domain/events';
+import type { ConnectionKey } from '../domain/ids';
+
+/** A connection with its not-yet-published events (the outbox). */
+export interface StoredConnection extends Connection {
+  readonly outbox: readonly OutboxEvent[];
+}
+
+/**
+ * Everything one conditional commit writes. Setting `secretsCiphertext` stores new credentials
+ * (and bumps `credentialGeneration`); `nextRefreshAt: null` takes the connection out of the due index.
+ */
+export interface ConnectionPatch {
+  readonly status: ConnectionStatus;
+  readonly secretsCiphertext?: Uint8Array;
+  readonly tokenType?: string | null;
+  readonly scope?: string | null;
+  readonly accessTokenExpiresAt?: number | null;
+  readonly lastLifetimeSeconds?: number | null;
+  readonly lastRefreshAt?: number;
+  readonly nextRefreshAt: number | null;
+  readonly consecutiveFailures: number;
+  readonly failingSince: number | null;
+  readonly lastError: LastError | null;
+  readonly metadata?: Readonly<Record<string, unknown>>;
+  /** Appended to the outbox in the same write (published afterwards, republished if that fails). */
+  readonly events: readonly OutboxEvent[];
+}
+
+export interface NewConnection extends ConnectionPatch {
+  readonly provider: string;
+  readonly secretsCiphertext: Uint8Array;
+}
+
+/**
+ * Connection persistence. Single-item conditional writes only (no transactions): the lease and
+ * every commit are fenced by `version`.
+ */
+export interface ConnectionStore {
+  /** Strongly consistent read. */
+  get(key: ConnectionKey): Promise<StoredConnection | null>;
+  /**
+   * Takes the refresh lease if it is free or expired, incrementing `version` (the fence), and
+   * returns the item as it is after the lease (a strongly consistent re-read for free).
+   * @throws LeaseHeldError while another worker holds an unexpired lease; NotFoundError.
+   */
+  acquireLease(key: ConnectionKey, lease: { owner: string; now: number; leaseMs: number }): Promise<StoredConnection>;
+  /** Gives the lease back without other changes. A stale fence is ignored (someone took over). */
+  releaseLease(key: ConnectionKey, fence: number): Promise<void>;
+  /**
+   * The one write after a provider call: applies `patch`, releases the lease, increments
+   * `version`, conditioned on `version = fence`.
+   * @throws StaleFenceError when the fence is stale (never overwrites newer tokens).
+   */
+  commit(key: ConnectionKey, fence: number, patch: ConnectionPatch, now: number): Promise<StoredConnection>;
+  /**
+   * Creates the connection or replaces its credentials (import, connect flow), conditioned on the
+   * version read before (`expectedVersion`, or absence when null). Takes precedence over an
+   * in-flight refresh: that refresh's commit fails on its fence.
+   * @throws StaleFenceError when the item changed since it was read.
+   */
+  put(key: ConnectionKey, expectedVersion: number | null, value: NewConnection, now: number): Promise<StoredConnection>;
+  /** Removes published events from the outbox (by id, from the front). Best effort. */
+  removeOutboxEvents(key: ConnectionKey, ids: readonly string[]): Promise<void>;
+  delete(key: ConnectionKey): Promise<void>;
+}

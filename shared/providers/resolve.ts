@@ -1,0 +1,166 @@
+import { z } from 'zod';
+import {
+  DEFAULT_REFRESH_SETTINGS,
+  type RefreshSettings,
+  type RefreshSettingsInput,
+  type ResolvedIntegration,
+  refreshSettingsSchema,
+} from '../domain/integration';
+import { ServiceError } from '../errors';
+import { PROVIDERS } from './catalogue';
+import { clientAuthSchema, type ProviderDefinition } from './schema';
+
+const PLACEHOLDER = /\{[A-Za-z_][A-Za-z0-9_]*\}/g;
+
+/**
+ * A URL that may still hold `{placeholders}`. Only the shape is checked here (http or https, so
+ * local providers on loopback work); which hosts are allowed is the URL policy's decision.
+ */
+const templatedUrlSchema = z
+  .string()
+  .min(1)
+  .max(2_048)
+  .refine((value) => {
+    try {
+      const { protocol } = new URL(value.replace(PLACEHOLDER, 'x'));
+      return protocol === 'https:' || protocol === 'http:';
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL; {placeholders} are allowed');
+
+const stringMapSchema = z.record(z.string().min(1), z.string());
+
+/**
+ * An integration's configuration as the API receives (api.md `PUT /v1/integrations/{id}`, without
+ * `client_secret`) and the store keeps it, plus the extension `url_params` (values for `{tenant}`,
+ * `{subdomain}`, ...). The API layer extends it with `client_secret`.
+ */
+export const integrationConfigSchema = z
+  .object({
+    provider: z.string().min(1),
+    client_id: z.string().min(1).max(1_024),
+    token_url: templatedUrlSchema.optional(),
+    authorization_url: templatedUrlSchema.optional(),
+    scopes: z.array(z.string().min(1)).optional(),
+    authorization_params: stringMapSchema.optional(),
+    client_auth: clientAuthSchema.optional(),
+    refresh_params: stringMapSchema.optional(),
+    webhook_url: z.url({ protocol: /^https?$/ }).optional(),
+    refresh: refreshSettingsSchema.optional(),
+    url_params: stringMapSchema.optional(),
+    /** Overrides the catalogue's rotation behaviour (e.g. a `custom` provider known to rotate with a grace window). */
+    rotates_refresh_token: z.boolean().optional(),
+    /** Seconds the previous refresh token stays usable after a rotation (0 = strict). */
+    reuse_grace_seconds: z.number().int().min(0).max(31_536_000).nullable().optional(),
+  })
+  .superRefine((config, ctx) => {
+    const problem = configProblem(config);
+    if (problem !== null) ctx.addIssue({ code: 'custom', path: [problem.path], message: problem.message });
+  });
+export type IntegrationConfig = z.infer<typeof integrationConfigSchema>;
+
+/** The stored configuration with its client secret, still encrypted (null for public clients). */
+export type StoredIntegrationConfig = IntegrationConfig & {
+  readonly client_secret_ciphertext: Uint8Array | null;
+};
+
+/**
+ * Merges a catalogue provider's defaults with an integration's configuration. Fields given in the
+ * configuration win; `refresh_params`, `authorization_params` and `url_params` are merged over the
+ * provider's defaults key by key. Refresh settings default to {@link DEFAULT_REFRESH_SETTINGS},
+ * except the keep-alive, which defaults to half the provider's refresh-token idle expiry when that
+ * is shorter than a day.
+ *
+ * @throws ServiceError `config_invalid` for an unknown provider, or a provider without a token URL
+ *   (`custom`) when the configuration gives none.
+ */
+export function resolveIntegration(
+  integrationId: string,
+  config: StoredIntegrationConfig,
+): ResolvedIntegration {
+  const provider = providerOf(config.provider);
+  if (provider === undefined) {
+    throw configInvalid(integrationId, 'provider', unknownProvider(config.provider));
+  }
+  const tokenUrl = config.token_url ?? provider.token_url;
+  if (tokenUrl === null) throw configInvalid(integrationId, 'token_url', tokenUrlRequired(provider.key));
+  return {
+    integrationId,
+    provider: provider.key,
+    clientId: config.client_id,
+    clientSecretCiphertext: config.client_secret_ciphertext,
+    tokenUrl,
+    authorizationUrl: config.authorization_url ?? provider.authorization_url,
+    clientAuth: config.client_auth ?? provider.client_auth,
+    refreshParams: { ...provider.refresh_params, ...config.refresh_params },
+    urlParams: { ...provider.url_param_defaults, ...config.url_params },
+    scopes: [...(config.scopes ?? provider.default_scopes)],
+    authorizationParams: { ...provider.authorization_params, ...config.authorization_params },
+    rotatesRefreshToken: config.rotates_refresh_token ?? provider.rotates_refresh_token,
+    reuseGraceSeconds:
+      config.reuse_grace_seconds !== undefined
+        ? config.reuse_grace_seconds
+        : (config.rotates_refresh_token ?? provider.rotates_refresh_token)
+          ? (provider.reuse_grace_seconds ?? 0)
+          : null,
+    expiryFallback: provider.expiry_fallback,
+    errorsIn200Body: provider.errors_in_200_body,
+    tokenPath: provider.token_path,
+    acceptJsonHeader: provider.accept_json_header,
+    jsonBody: provider.json_body,
+    webhookUrl: config.webhook_url ?? null,
+    refresh: resolveRefreshSettings(config.refresh, provider),
+  };
+}
+
+/**
+ * The keep-alive a provider needs when the integration sets none: refresh at least twice per idle
+ * window (so one failed keep-alive still leaves time), and at least daily (design.md).
+ */
+export function defaultKeepaliveSeconds(provider: ProviderDefinition): number {
+  const idle = provider.refresh_token_idle_expiry_seconds;
+  if (idle === null) return DEFAULT_REFRESH_SETTINGS.keepaliveSeconds;
+  return Math.max(60, Math.min(DEFAULT_REFRESH_SETTINGS.keepaliveSeconds, Math.floor(idle / 2)));
+}
+
+function resolveRefreshSettings(
+  input: RefreshSettingsInput | undefined,
+  provider: ProviderDefinition,
+): RefreshSettings {
+  const d = DEFAULT_REFRESH_SETTINGS;
+  return {
+    marginSeconds: input?.margin_seconds ?? d.marginSeconds,
+    keepaliveSeconds: input?.keepalive_seconds ?? defaultKeepaliveSeconds(provider),
+    mode: input?.mode ?? d.mode,
+    jitterSeconds: input?.jitter_seconds ?? d.jitterSeconds,
+    retryBaseSeconds: input?.retry_base_seconds ?? d.retryBaseSeconds,
+    retryMaxSeconds: input?.retry_max_seconds ?? d.retryMaxSeconds,
+    retryHorizonSeconds: input?.retry_horizon_seconds ?? d.retryHorizonSeconds,
+    defaultLifetimeSeconds: d.defaultLifetimeSeconds,
+  };
+}
+
+/** `Object.hasOwn`, so `constructor` or `__proto__` are unknown providers, not prototype members. */
+function providerOf(key: string): ProviderDefinition | undefined {
+  return Object.hasOwn(PROVIDERS, key) ? PROVIDERS[key] : undefined;
+}
+
+/** Cross-field rules, so the API answers 400 for what {@link resolveIntegration} would reject. */
+function configProblem(config: { provider: string; token_url?: string | undefined }) {
+  const provider = providerOf(config.provider);
+  if (provider === undefined) return { path: 'provider', message: unknownProvider(config.provider) };
+  if (provider.token_url === null && config.token_url === undefined) {
+    return { path: 'token_url', message: tokenUrlRequired(provider.key) };
+  }
+  return null;
+}
+
+const unknownProvider = (key: string): string => `unknown provider "${key}"`;
+const tokenUrlRequired = (key: string): string => `token_url is required for provider "${key}"`;
+
+function configInvalid(integrationId: string, path: string, message: string): ServiceError {
+  return new ServiceError('config_invalid', `integration ${integrationId}: ${message}`, {
+    details: { path },
+  });
+}

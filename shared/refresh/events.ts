@@ -1,0 +1,46 @@
+import { randomBytes } from 'node:crypto';
+import type { Connection, ConnectionStatus } from '../domain/connection';
+import type { LastError } from '../domain/errors';
+import type { EventType, OutboxEvent } from '../domain/events';
+
+export function newEventId(): string {
+  return `evt_${randomBytes(16).toString('base64url')}`;
+}
+
+/** Builds the api.md webhook event for a state transition. Contains no secret. */
+export function buildEvent(
+  type: EventType,
+  connection: Pick<Connection, 'integrationId' | 'connectionId' | 'provider'>,
+  state: {
+    status: ConnectionStatus;
+    consecutiveFailures: number;
+    accessTokenExpiresAt: number | null;
+    error: LastError | null;
+  },
+  now: number,
+): OutboxEvent {
+  return {
+    id: newEventId(),
+    body: {
+      type,
+      timestamp: new Date(now).toISOString(),
+      data: {
+        integration_id: connection.integrationId,
+        connection_id: connection.connectionId,
+        provider: connection.provider,
+        status: state.status,
+        consecutive_failures: state.consecutiveFailures,
+        access_token_expires_at: state.accessTokenExpiresAt === null ? null : new Date(state.accessTokenExpiresAt).toISOString(),
+        error:
+          state.error === null
+            ? null
+            : {
+                code: state.error.code,
+                message: state.error.message,
+                provider_error: state.error.provider_error,
+                provider_error_description: state.error.provider_error_description,
+              },
+      },
+    },
+  };
+}

@@ -1,0 +1,93 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { z } from 'zod';
+import { connectionStatusSchema } from '../domain/connection';
+import { lastErrorSchema } from '../domain/errors';
+import { outboxEventSchema } from '../domain/events';
+import type { StoredConnection } from '../ports/store';
+import { connectionKeyFromItemKeys } from './table';
+
+/** Attribute names of a connection item (none is a DynamoDB reserved word; all are aliased anyway). */
+export const A = {
+  provider: 'provider',
+  status: 'conn_status',
+  version: 'version',
+  credentialGeneration: 'cred_gen',
+  leaseUntil: 'lease_until',
+  leaseOwner: 'lease_owner',
+  secrets: 'secrets',
+  tokenType: 'token_type',
+  scope: 'token_scope',
+  expiresAt: 'expires_at',
+  lifetime: 'lifetime_s',
+  lastRefreshAt: 'last_refresh_at',
+  nextRefreshAt: 'next_refresh_at',
+  dueShard: 'due_shard',
+  dueAt: 'due_at',
+  failures: 'failures',
+  failingSince: 'failing_since',
+  lastError: 'last_error',
+  metadata: 'metadata',
+  outbox: 'outbox',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+} as const;
+
+const num = z.number();
+const optNum = z.number().nullable().optional();
+
+const connectionItemSchema = z.object({
+  pk: z.string(),
+  sk: z.string(),
+  [A.provider]: z.string(),
+  [A.status]: connectionStatusSchema,
+  [A.version]: num,
+  [A.credentialGeneration]: num,
+  [A.leaseUntil]: optNum,
+  [A.leaseOwner]: z.string().nullable().optional(),
+  [A.secrets]: z.instanceof(Uint8Array),
+  [A.tokenType]: z.string().nullable().optional(),
+  [A.scope]: z.string().nullable().optional(),
+  [A.expiresAt]: optNum,
+  [A.lifetime]: optNum,
+  [A.lastRefreshAt]: optNum,
+  [A.nextRefreshAt]: optNum,
+  [A.failures]: num.optional(),
+  [A.failingSince]: optNum,
+  [A.lastError]: lastErrorSchema.nullable().optional(),
+  [A.metadata]: z.record(z.string(), z.unknown()).optional(),
+  [A.outbox]: z.array(outboxEventSchema).optional(),
+  [A.createdAt]: num,
+  [A.updatedAt]: num,
+});
+
+/** Decodes a connection item; a malformed item is a bug or tampering and throws. */
+export function decodeConnection(item: Record<string, AttributeValue>): StoredConnection {
+  const raw = connectionItemSchema.parse(unmarshall(item, { wrapNumbers: false }));
+  const key = connectionKeyFromItemKeys(raw.pk, raw.sk);
+  if (key === null) throw new Error(`item ${raw.pk}/${raw.sk} is not a connection`);
+  return {
+    integrationId: key.integrationId,
+    connectionId: key.connectionId,
+    provider: raw[A.provider],
+    status: raw[A.status],
+    version: raw[A.version],
+    credentialGeneration: raw[A.credentialGeneration],
+    leaseUntil: raw[A.leaseUntil] ?? null,
+    leaseOwner: raw[A.leaseOwner] ?? null,
+    secretsCiphertext: raw[A.secrets],
+    tokenType: raw[A.tokenType] ?? null,
+    scope: raw[A.scope] ?? null,
+    accessTokenExpiresAt: raw[A.expiresAt] ?? null,
+    lastLifetimeSeconds: raw[A.lifetime] ?? null,
+    lastRefreshAt: raw[A.lastRefreshAt] ?? null,
+    nextRefreshAt: raw[A.nextRefreshAt] ?? null,
+    consecutiveFailures: raw[A.failures] ?? 0,
+    failingSince: raw[A.failingSince] ?? null,
+    lastError: raw[A.lastError] ?? null,
+    metadata: raw[A.metadata] ?? {},
+    outbox: raw[A.outbox] ?? [],
+    createdAt: raw[A.createdAt],
+    updatedAt: raw[A.updatedAt],
+  };
+}

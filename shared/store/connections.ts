@@ -1,0 +1,256 @@
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { ConnectionKey } from '../domain/ids';
+import { connectionKeyString } from '../domain/ids';
+import { LeaseHeldError, NotFoundError, ServiceError, StaleFenceError } from '../errors';
+import type { ConnectionPatch, ConnectionStore, NewConnection, StoredConnection } from '../ports/store';
+import { A, decodeConnection } from './codec';
+import { b, ExpressionBuilder, n, s } from './expression';
+import { connectionSk, DEFAULT_DUE_SHARDS, dueShardOf, integrationPk } from './table';
+
+export interface DynamoConnectionStoreOptions {
+  readonly tableName: string;
+  readonly dueShards?: number;
+  /** Called with each command's consumed capacity (benchmarks and cost tests). */
+  readonly onConsumedCapacity?: (operation: string, capacityUnits: number) => void;
+}
+
+/**
+ * {@link ConnectionStore} on DynamoDB. Every mutation is one conditional UpdateItem; SDK errors are
+ * translated here (ConditionalCheckFailed → LeaseHeld / StaleFence / NotFound, anything else →
+ * `store_unavailable` with the SDK error as cause).
+ */
+export class DynamoConnectionStore implements ConnectionStore {
+  private readonly shards: number;
+
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly options: DynamoConnectionStoreOptions,
+  ) {
+    this.shards = options.dueShards ?? DEFAULT_DUE_SHARDS;
+  }
+
+  async get(key: ConnectionKey): Promise<StoredConnection | null> {
+    const out = await this.send('GetItem', () =>
+      this.client.send(
+        new GetItemCommand({
+          TableName: this.options.tableName,
+          Key: this.keyOf(key),
+          ConsistentRead: true,
+          ReturnConsumedCapacity: this.capacityMode(),
+        }),
+      ),
+    );
+    this.record('GetItem', out.ConsumedCapacity?.CapacityUnits);
+    return out.Item === undefined ? null : decodeConnection(out.Item);
+  }
+
+  async acquireLease(
+    key: ConnectionKey,
+    lease: { owner: string; now: number; leaseMs: number },
+  ): Promise<StoredConnection> {
+    const x = new ExpressionBuilder();
+    const until = x.name(A.leaseUntil);
+    const update = `SET ${until} = ${x.value(n(lease.now + lease.leaseMs))}, ${x.name(A.leaseOwner)} = ${x.value(s(lease.owner))}, ${x.name(A.version)} = ${x.name(A.version)} + ${x.value(n(1))}`;
+    const condition = `attribute_exists(${x.name('pk')}) AND (attribute_not_exists(${until}) OR ${until} < ${x.value(n(lease.now))})`;
+    try {
+      return await this.update('Lease', key, update, condition, x);
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const current = await this.get(key);
+      if (current === null) throw new NotFoundError(`connection ${connectionKeyString(key)}`);
+      throw new LeaseHeldError(connectionKeyString(key), current.leaseUntil ?? undefined);
+    }
+  }
+
+  async releaseLease(key: ConnectionKey, fence: number): Promise<void> {
+    const x = new ExpressionBuilder();
+    const update = `REMOVE ${x.name(A.leaseUntil)}, ${x.name(A.leaseOwner)}`;
+    const condition = `${x.name(A.version)} = ${x.value(n(fence))}`;
+    try {
+      await this.update('Release', key, update, condition, x);
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // Someone took over after our lease expired; the lease is theirs now.
+    }
+  }
+
+  async commit(key: ConnectionKey, fence: number, patch: ConnectionPatch, now: number): Promise<StoredConnection> {
+    const x = new ExpressionBuilder();
+    const { set, remove } = this.patchClauses(x, key, patch, now);
+    set.push(`${x.name(A.version)} = ${x.name(A.version)} + ${x.value(n(1))}`);
+    remove.push(x.name(A.leaseUntil), x.name(A.leaseOwner));
+    const condition = `${x.name(A.version)} = ${x.value(n(fence))}`;
+    try {
+      return await this.update('Commit', key, clauses(set, remove), condition, x);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new StaleFenceError(connectionKeyString(key), fence);
+      throw error;
+    }
+  }
+
+  async put(
+    key: ConnectionKey,
+    expectedVersion: number | null,
+    value: NewConnection,
+    now: number,
+  ): Promise<StoredConnection> {
+    const x = new ExpressionBuilder();
+    const { set, remove } = this.patchClauses(x, key, value, now);
+    const version = x.name(A.version);
+    set.push(
+      `${x.name(A.provider)} = ${x.value(s(value.provider))}`,
+      `${version} = if_not_exists(${version}, ${x.value(n(0))}) + ${x.value(n(1))}`,
+      `${x.name(A.createdAt)} = if_not_exists(${x.name(A.createdAt)}, ${x.value(n(now))})`,
+    );
+    remove.push(x.name(A.leaseUntil), x.name(A.leaseOwner));
+    const condition =
+      expectedVersion === null
+        ? `attribute_not_exists(${x.name('pk')})`
+        : `${version} = ${x.value(n(expectedVersion))}`;
+    try {
+      return await this.update('Put', key, clauses(set, remove), condition, x);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException)
+        throw new StaleFenceError(connectionKeyString(key), expectedVersion ?? 0);
+      throw error;
+    }
+  }
+
+  async removeOutboxEvents(key: ConnectionKey, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const current = await this.get(key);
+    if (current === null) return;
+    const indexes = current.outbox.flatMap((event, index) => (ids.includes(event.id) ? [index] : []));
+    if (indexes.length === 0) return;
+    const x = new ExpressionBuilder();
+    const outbox = x.name(A.outbox);
+    const id = x.name('id');
+    const remove = indexes.map((i) => `${outbox}[${i}]`);
+    // Only remove what is still where we saw it; a concurrent publisher may have moved things.
+    const condition = indexes
+      .map((i) => `${outbox}[${i}].${id} = ${x.value(s(current.outbox[i]?.id ?? ''))}`)
+      .join(' AND ');
+    try {
+      await this.update('Outbox', key, `REMOVE ${remove.join(', ')}`, condition, x);
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // Left for the next republish; receivers de-duplicate by webhook-id.
+    }
+  }
+
+  async delete(key: ConnectionKey): Promise<void> {
+    await this.send('DeleteItem', () =>
+      this.client.send(new DeleteItemCommand({ TableName: this.options.tableName, Key: this.keyOf(key) })),
+    );
+  }
+
+  private patchClauses(
+    x: ExpressionBuilder,
+    key: ConnectionKey,
+    patch: ConnectionPatch,
+    now: number,
+  ): { set: string[]; remove: string[] } {
+    const set: string[] = [];
+    const remove: string[] = [];
+    const put = (attr: string, v: AttributeValue) => set.push(`${x.name(attr)} = ${x.value(v)}`);
+    const putOrRemove = (attr: string, v: AttributeValue | null | undefined) => {
+      if (v === undefined) return;
+      if (v === null) remove.push(x.name(attr));
+      else put(attr, v);
+    };
+    const num = (v: number | null | undefined) => (v === undefined ? undefined : v === null ? null : n(v));
+    const str = (v: string | null | undefined) => (v === undefined ? undefined : v === null ? null : s(v));
+
+    put(A.status, s(patch.status));
+    if (patch.secretsCiphertext !== undefined) {
+      put(A.secrets, b(patch.secretsCiphertext));
+      const gen = x.name(A.credentialGeneration);
+      set.push(`${gen} = if_not_exists(${gen}, ${x.value(n(0))}) + ${x.value(n(1))}`);
+    }
+    putOrRemove(A.tokenType, str(patch.tokenType));
+    putOrRemove(A.scope, str(patch.scope));
+    putOrRemove(A.expiresAt, num(patch.accessTokenExpiresAt));
+    putOrRemove(A.lifetime, num(patch.lastLifetimeSeconds));
+    putOrRemove(A.lastRefreshAt, num(patch.lastRefreshAt));
+    if (patch.nextRefreshAt === null) {
+      remove.push(x.name(A.nextRefreshAt), x.name(A.dueAt), x.name(A.dueShard));
+    } else {
+      put(A.nextRefreshAt, n(patch.nextRefreshAt));
+      put(A.dueAt, n(patch.nextRefreshAt));
+      put(A.dueShard, n(dueShardOf(key, this.shards)));
+    }
+    put(A.failures, n(patch.consecutiveFailures));
+    putOrRemove(A.failingSince, num(patch.failingSince));
+    putOrRemove(A.lastError, patch.lastError === null ? null : { M: marshall(patch.lastError) });
+    if (patch.metadata !== undefined) put(A.metadata, { M: marshall(patch.metadata, { removeUndefinedValues: true }) });
+    if (patch.events.length > 0) {
+      const outbox = x.name(A.outbox);
+      const events = x.value({ L: patch.events.map((e) => ({ M: marshall(e, { removeUndefinedValues: true }) })) });
+      set.push(`${outbox} = list_append(if_not_exists(${outbox}, ${x.value({ L: [] })}), ${events})`);
+    }
+    put(A.updatedAt, n(now));
+    return { set, remove };
+  }
+
+  private async update(
+    operation: string,
+    key: ConnectionKey,
+    updateExpression: string,
+    condition: string,
+    x: ExpressionBuilder,
+  ): Promise<StoredConnection> {
+    const out = await this.send(operation, () =>
+      this.client.send(
+        new UpdateItemCommand({
+          TableName: this.options.tableName,
+          Key: this.keyOf(key),
+          UpdateExpression: updateExpression,
+          ConditionExpression: condition,
+          ...x.attributes(),
+          ReturnValues: 'ALL_NEW',
+          ReturnConsumedCapacity: this.capacityMode(),
+        }),
+      ),
+    );
+    this.record(operation, out.ConsumedCapacity?.CapacityUnits);
+    if (out.Attributes === undefined) throw new ServiceError('store_unavailable', `${operation} returned no item`);
+    return decodeConnection(out.Attributes);
+  }
+
+  /** Runs an SDK call, passing conditional-check failures through and translating everything else. */
+  private async send<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw error;
+      const name = error instanceof Error ? error.name : 'UnknownError';
+      throw new ServiceError('store_unavailable', `DynamoDB ${operation} failed (${name})`, { cause: error });
+    }
+  }
+
+  private keyOf(key: ConnectionKey): Record<string, AttributeValue> {
+    return { pk: s(integrationPk(key.integrationId)), sk: s(connectionSk(key.connectionId)) };
+  }
+
+  private capacityMode(): 'TOTAL' | 'NONE' {
+    return this.options.onConsumedCapacity === undefined ? 'NONE' : 'TOTAL';
+  }
+
+  private record(operation: string, units: number | undefined): void {
+    if (units !== undefined) this.options.onConsumedCapacity?.(operation, units);
+  }
+}
+
+function clauses(set: readonly string[], remove: readonly string[]): string {
+  return [set.length > 0 ? `SET ${set.join(', ')}` : '', remove.length > 0 ? `REMOVE ${remove.join(', ')}` : '']
+    .filter((part) => part !== '')
+    .join(' ');
+}

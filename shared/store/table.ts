@@ -1,0 +1,66 @@
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { createHash } from 'node:crypto';
+import type { ConnectionKey } from '../domain/ids';
+
+/**
+ * Single-table layout. One partition per integration; the integration item and its connections
+ * live side by side, so listing an integration's connections is a Query, and "does this integration
+ * still have connections" reads one item.
+ *
+ * | item        | pk            | sk        |
+ * |-------------|---------------|-----------|
+ * | integration | `I#<iid>`     | `I`       |
+ * | connection  | `I#<iid>`     | `C#<cid>` |
+ *
+ * The due index is a sparse GSI: only connections that are scheduled carry `due_shard` and `due_at`
+ * (a `needs_reauth` connection drops out of it). Its partition key is sharded
+ * (`hash(connection) mod shards`) so the scheduler reads N small partitions in parallel and never
+ * a hot one; its sort key `due_at` (epoch ms) lets a Query read only what is due, whatever the table size.
+ */
+export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
+export const DUE_INDEX = { name: 'due-index', partitionKey: 'due_shard', sortKey: 'due_at' } as const;
+export const DEFAULT_DUE_SHARDS = 16;
+
+export const integrationPk = (integrationId: string): string => `I#${integrationId}`;
+export const INTEGRATION_SK = 'I';
+export const connectionSk = (connectionId: string): string => `C#${connectionId}`;
+
+export function connectionKeyFromItemKeys(pk: string, sk: string): ConnectionKey | null {
+  if (!pk.startsWith('I#') || !sk.startsWith('C#')) return null;
+  return { integrationId: pk.slice(2), connectionId: sk.slice(2) };
+}
+
+/** Stable shard of a connection in the due index. */
+export function dueShardOf(key: ConnectionKey, shards: number): number {
+  const digest = createHash('sha256').update(`${key.integrationId}\u0000${key.connectionId}`).digest();
+  return digest.readUInt32BE(0) % shards;
+}
+
+/** The table as tests and the local runtime create it (the CDK construct mirrors it). */
+export function tableDefinition(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: TABLE_KEYS.partitionKey, AttributeType: 'S' },
+      { AttributeName: TABLE_KEYS.sortKey, AttributeType: 'S' },
+      { AttributeName: DUE_INDEX.partitionKey, AttributeType: 'N' },
+      { AttributeName: DUE_INDEX.sortKey, AttributeType: 'N' },
+    ],
+    KeySchema: [
+      { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
+      { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: DUE_INDEX.name,
+        KeySchema: [
+          { AttributeName: DUE_INDEX.partitionKey, KeyType: 'HASH' },
+          { AttributeName: DUE_INDEX.sortKey, KeyType: 'RANGE' },
+        ],
+        // Keys only: the scheduler needs identifiers, nothing else (pk/sk are always projected).
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+    ],
+  };
+}

@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import type { OutboxEvent } from '../../shared/domain/events';
+import type { ConnectionKey } from '../../shared/domain/ids';
+import { createLocalKeyring } from '../../shared/keyring/local';
+import { createLogger } from '../../shared/log';
+import { createTokenClient } from '../../shared/oauth/client';
+import type { TokenClient } from '../../shared/oauth/types';
+import type { IntegrationConfig } from '../../shared/providers/resolve';
+import { type Clock, systemClock } from '../../shared/ports/clock';
+import type { EventPublisher } from '../../shared/ports/events';
+import type { Keyring } from '../../shared/ports/keyring';
+import type { Failpoints } from '../../shared/refresh/failpoints';
+import { importCredentials, type CredentialsInput } from '../../shared/refresh/import-credentials';
+import { CachedIntegrationSource, clientSecretContext } from '../../shared/refresh/integration-source';
+import { parseRefreshOptions } from '../../shared/refresh/options';
+import type { RefreshDeps, RefreshRequest, RefreshResult } from '../../shared/refresh/refresh-connection';
+import { refreshConnection } from '../../shared/refresh/refresh-connection';
+import { SingleFlight } from '../../shared/refresh/single-flight';
+import { DynamoConnectionStore } from '../../shared/store/connections';
+import { DynamoIntegrationStore } from '../../shared/store/integrations';
+import type { TestDynamo } from './dynamo';
+import { rememberSecret } from './secrets';
+
+/** Records published events (in place of the SQS webhook queue). */
+export class RecordingPublisher implements EventPublisher {
+  readonly events: OutboxEvent[] = [];
+  failNext = 0;
+  async publish(events: readonly OutboxEvent[]): Promise<void> {
+    if (this.failNext > 0) {
+      this.failNext -= 1;
+      throw new Error('publisher down');
+    }
+    this.events.push(...events);
+  }
+  types(): string[] {
+    return this.events.map((e) => e.body.type);
+  }
+}
+
+export interface CoreOptions {
+  readonly dynamo: TestDynamo;
+  readonly table: string;
+  /** Share one keyring between "processes" (they share a master key / KMS key in real life). */
+  readonly keyring?: Keyring;
+  readonly tokenClient?: TokenClient;
+  readonly clock?: Clock;
+  readonly failpoints?: Failpoints;
+  readonly options?: Parameters<typeof parseRefreshOptions>[0];
+  readonly publisher?: RecordingPublisher;
+  readonly owner?: string;
+}
+
+/** One "process" of the service: its own store client, caches, single-flight map and lease owner id. */
+export function createCore(opts: CoreOptions) {
+  const keyring = opts.keyring ?? createLocalKeyring(randomBytes(32));
+  const clock = opts.clock ?? systemClock;
+  const store = new DynamoConnectionStore(opts.dynamo.client, { tableName: opts.table });
+  const integrationStore = new DynamoIntegrationStore(opts.dynamo.client, opts.table);
+  const integrations = new CachedIntegrationSource(integrationStore, keyring, clock);
+  const publisher = opts.publisher ?? new RecordingPublisher();
+  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'WARN' });
+  const deps: RefreshDeps = {
+    store,
+    integrations,
+    keyring,
+    tokenClient: opts.tokenClient ?? createTokenClient({ allowPrivateUrls: true }),
+    publisher,
+    clock,
+    random: Math.random,
+    logger,
+    options: parseRefreshOptions({ providerTimeoutMs: 2_000, commitBudgetMs: 1_000, leaseMs: 8_000, ...opts.options }),
+    owner: opts.owner ?? `test-${randomBytes(4).toString('hex')}`,
+    flights: new SingleFlight<RefreshResult>(),
+    ...(opts.failpoints === undefined ? {} : { failpoints: opts.failpoints }),
+  };
+  return {
+    deps,
+    store,
+    keyring,
+    publisher,
+    integrationStore,
+    integrations,
+    refresh: (key: ConnectionKey, request: RefreshRequest) => refreshConnection(deps, key, request),
+    async putIntegration(integrationId: string, config: IntegrationConfig, clientSecret: string | null) {
+      rememberSecret(clientSecret);
+      const ciphertext =
+        clientSecret === null
+          ? null
+          : await keyring.encrypt(new TextEncoder().encode(clientSecret), clientSecretContext(integrationId));
+      await integrationStore.put(integrationId, config, ciphertext, clock.now());
+      integrations.invalidate(integrationId);
+    },
+    async importConnection(key: ConnectionKey, input: Partial<CredentialsInput> & { refreshToken: string | null }) {
+      rememberSecret(input.accessToken, input.refreshToken);
+      const { integration } = await integrations.get(key.integrationId);
+      return importCredentials({ store, keyring, publisher, clock, random: Math.random, logger }, integration, key, {
+        accessToken: input.accessToken ?? `imported-${randomBytes(12).toString('hex')}`,
+        refreshToken: input.refreshToken,
+        expiresAt: input.expiresAt ?? clock.now() + 3_600_000,
+        tokenType: input.tokenType ?? 'Bearer',
+        scope: input.scope ?? null,
+        raw: input.raw ?? {},
+        ...(input.metadata === undefined ? {} : { metadata: input.metadata }),
+      });
+    },
+  };
+}
+
+export type Core = ReturnType<typeof createCore>;
