@@ -124,11 +124,6 @@ export class DataKeyCache {
     this.unwrapped.clear();
   }
 
-  /** Number of unwrapped keys held for decryption (for tests and metrics). */
-  get size(): number {
-    return this.unwrapped.size;
-  }
-
   private async generate(generate: () => Promise<DataKey>): Promise<Entry> {
     try {
       // Called through a resolved promise so that even a synchronous throw settles after

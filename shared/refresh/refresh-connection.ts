@@ -144,7 +144,9 @@ function decide(
   if (connection.status === 'needs_reauth') return { outcome: 'needs_reauth', connection };
   if (connection.credentialGeneration !== baselineGeneration) return { outcome: 'refreshed_by_sibling', connection };
   if (request.trigger === 'scheduled') {
-    const due = connection.nextRefreshAt !== null && connection.nextRefreshAt <= now + deps.options.dueSkewMs;
+    // A backoff (Retry-After above all) is honoured to the millisecond; only on-time work gets the skew.
+    const skew = connection.status === 'failing' ? 0 : deps.options.dueSkewMs;
+    const due = connection.nextRefreshAt !== null && connection.nextRefreshAt <= now + skew;
     return due ? null : { outcome: 'not_needed', connection };
   }
   // Failures back off for everyone (Retry-After especially): no provider call before the due time.

@@ -150,6 +150,27 @@ describe('EnvelopeKeyring data key cache', () => {
       ]);
     });
 
+    it('never decrypts with a key wiped by an eviction while callers were waiting for it', async () => {
+      const provider = new FakeDataKeyProvider();
+      const writer = new EnvelopeKeyring(provider, { maxUses: 1 });
+      const ciphertexts = [];
+      for (let i = 0; i < 3; i += 1) ciphertexts.push(await writer.encrypt(secret, aContext()));
+      const reader = new EnvelopeKeyring(provider, { maxEntries: 1 });
+      let open = () => {};
+      provider.unwrapGate = new Promise((resolve) => {
+        open = resolve;
+      });
+
+      const pending = Array.from({ length: 30 }, (_, i) =>
+        reader.decrypt(ciphertexts[i % 3] as Uint8Array, aContext()),
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      open(); // all three unwraps complete in the same tick, each evicting the one before
+      const results = await Promise.allSettled(pending);
+
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    });
+
     it('wipes every cached key on clear()', async () => {
       const provider = new FakeDataKeyProvider();
       const keyring = new EnvelopeKeyring(provider);

@@ -88,6 +88,8 @@ export class FakeDataKeyProvider implements DataKeyProvider {
   /** Every plaintext buffer handed to the keyring (which then owns and wipes it). */
   readonly handedOut: Uint8Array[] = [];
   readonly failures: Error[] = [];
+  /** When set, unwraps wait for it, so a test can make several finish in the same tick. */
+  unwrapGate: Promise<void> | undefined;
   private readonly keys = new Map<string, Uint8Array>();
 
   async generateDataKey(): Promise<DataKey> {
@@ -104,7 +106,7 @@ export class FakeDataKeyProvider implements DataKeyProvider {
 
   async unwrapDataKey(wrapped: Uint8Array): Promise<Uint8Array> {
     this.unwrapped += 1;
-    await new Promise((resolve) => setImmediate(resolve));
+    await (this.unwrapGate ?? new Promise((resolve) => setImmediate(resolve)));
     const failure = this.failures.shift();
     if (failure !== undefined) throw failure;
     const key = this.keys.get(Buffer.from(wrapped).toString('hex'));

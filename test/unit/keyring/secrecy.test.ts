@@ -85,16 +85,14 @@ describe('keyring errors', () => {
       ),
       await caught(loadOrCreateMasterKey({ envValue: badEnvValue })),
     ];
-    kms
-      .on(DecryptCommand)
-      .rejects(
-        new KMSServiceException({
-          name: 'ThrottlingException',
-          $fault: 'client',
-          $metadata: {},
-          message: 'slow down',
-        }),
-      );
+    kms.on(DecryptCommand).rejects(
+      new KMSServiceException({
+        name: 'ThrottlingException',
+        $fault: 'client',
+        $metadata: {},
+        message: 'slow down',
+      }),
+    );
     kms.on(GenerateDataKeyCommand).rejects(new Error('connect ETIMEDOUT'));
     errors.push(
       await caught(createKmsKeyring(new KMSClient({}), KEY_ARN).decrypt(kmsCiphertext, aContext())),

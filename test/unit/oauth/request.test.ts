@@ -32,7 +32,9 @@ describe('buildRefreshRequest', () => {
   });
 
   it('client_secret_basic form-encodes id and secret before base64 and keeps them out of the body', () => {
-    const req = buildRefreshRequest(aGrant({ integration: anIntegration({ clientAuth: 'client_secret_basic' }) }));
+    const req = buildRefreshRequest(
+      aGrant({ integration: anIntegration({ clientAuth: 'client_secret_basic' }) }),
+    );
     const auth = req.headers.authorization ?? '';
     expect(auth).toBe(basicAuthorization(CLIENT_ID, CLIENT_SECRET));
     const decoded = Buffer.from(auth.replace(/^Basic /, ''), 'base64').toString('utf8');
@@ -46,7 +48,9 @@ describe('buildRefreshRequest', () => {
 
   it('a public client sends only client_id, whatever the auth method', () => {
     for (const clientAuth of ['client_secret_basic', 'client_secret_post'] as const) {
-      const req = buildRefreshRequest(aGrant({ clientSecret: null, integration: anIntegration({ clientAuth }) }));
+      const req = buildRefreshRequest(
+        aGrant({ clientSecret: null, integration: anIntegration({ clientAuth }) }),
+      );
       const body = new URLSearchParams(req.body);
       expect(body.get('client_id')).toBe(CLIENT_ID);
       expect(body.has('client_secret')).toBe(false);
@@ -63,7 +67,9 @@ describe('buildRefreshRequest', () => {
       client_id: 'other',
       client_secret: 'other',
     };
-    const body = new URLSearchParams(buildRefreshRequest(aGrant({ integration: anIntegration({ refreshParams }) })).body);
+    const body = new URLSearchParams(
+      buildRefreshRequest(aGrant({ integration: anIntegration({ refreshParams }) })).body,
+    );
     expect(body.get('scope')).toBe('offline_access read');
     expect(body.get('expires_in')).toBe('1');
     expect(body.getAll('grant_type')).toEqual(['refresh_token']);

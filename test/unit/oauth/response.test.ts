@@ -33,7 +33,8 @@ function process(answer: Answer): RefreshOutcome {
 
 function tokens(answer: Answer): TokenSet {
   const outcome = process(answer);
-  if (!outcome.ok) throw new Error(`expected success, got ${outcome.failure.code}: ${outcome.failure.message}`);
+  if (!outcome.ok)
+    throw new Error(`expected success, got ${outcome.failure.code}: ${outcome.failure.message}`);
   return outcome.tokens;
 }
 
@@ -85,7 +86,9 @@ describe('processRefreshResponse: success', () => {
       lifetimeSeconds: 600,
       expirySource: 'expires_at',
     });
-    expect(tokens({ body: { access_token: 'a', expires_at: new Date(NOW + 900_000).toISOString() } })).toMatchObject({
+    expect(
+      tokens({ body: { access_token: 'a', expires_at: new Date(NOW + 900_000).toISOString() } }),
+    ).toMatchObject({
       expiresAt: NOW + 900_000,
       expirySource: 'expires_at',
     });
@@ -135,7 +138,9 @@ describe('processRefreshResponse: success', () => {
       lifetimeSeconds: null,
       expirySource: 'non_expiring',
     });
-    expect(tokens({ body: { access_token: 'a', expires_in: 60 }, integration }).expirySource).toBe('expires_in');
+    expect(tokens({ body: { access_token: 'a', expires_in: 60 }, integration }).expirySource).toBe(
+      'expires_in',
+    );
   });
 
   it('reports a missing or empty refresh_token as null (keep the old one)', () => {
@@ -148,7 +153,12 @@ describe('processRefreshResponse: success', () => {
       body: 'access_token=ghu_abc&expires_in=28800&refresh_token=ghr_def&refresh_token_expires_in=15811200&scope=&token_type=bearer',
       headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
     });
-    expect(t).toMatchObject({ accessToken: 'ghu_abc', refreshToken: 'ghr_def', lifetimeSeconds: 28800, tokenType: 'bearer' });
+    expect(t).toMatchObject({
+      accessToken: 'ghu_abc',
+      refreshToken: 'ghr_def',
+      lifetimeSeconds: 28800,
+      tokenType: 'bearer',
+    });
     expect(t.raw).toEqual({ refresh_token_expires_in: '15811200' });
   });
 
@@ -159,10 +169,22 @@ describe('processRefreshResponse: success', () => {
         ok: true,
         app_id: 'A1',
         team: { id: 'T1' },
-        authed_user: { id: 'U1', scope: 'chat:write', access_token: 'xoxe.xoxp-1', refresh_token: 'xoxe-1-new', expires_in: 43200, token_type: 'user' },
+        authed_user: {
+          id: 'U1',
+          scope: 'chat:write',
+          access_token: 'xoxe.xoxp-1',
+          refresh_token: 'xoxe-1-new',
+          expires_in: 43200,
+          token_type: 'user',
+        },
       },
     });
-    expect(t).toMatchObject({ accessToken: 'xoxe.xoxp-1', refreshToken: 'xoxe-1-new', scope: 'chat:write', lifetimeSeconds: 43200 });
+    expect(t).toMatchObject({
+      accessToken: 'xoxe.xoxp-1',
+      refreshToken: 'xoxe-1-new',
+      scope: 'chat:write',
+      lifetimeSeconds: 43200,
+    });
     expect(t.raw).toEqual({ ok: true, app_id: 'A1', team: { id: 'T1' }, authed_user: { id: 'U1' } });
   });
 
@@ -188,7 +210,13 @@ describe('processRefreshResponse: classification (RFC 6749 §5.2 and quirks)', (
     ['__proto__', 400, 'invalid_response'],
   ])('%s with HTTP %i → %s', (error, status, code) => {
     const f = failure({ status, body: { error, error_description: 'why' } });
-    expect(f).toMatchObject({ code, providerError: error, providerErrorDescription: 'why', httpStatus: status, requestSent: true });
+    expect(f).toMatchObject({
+      code,
+      providerError: error,
+      providerErrorDescription: 'why',
+      httpStatus: status,
+      requestSent: true,
+    });
   });
 
   it.each([
@@ -219,7 +247,10 @@ describe('processRefreshResponse: classification (RFC 6749 §5.2 and quirks)', (
   });
 
   it('429 is rate_limited with Retry-After as seconds or an HTTP date', () => {
-    expect(failure({ status: 429, headers: { 'retry-after': '30' } })).toMatchObject({ code: 'rate_limited', retryAfterSeconds: 30 });
+    expect(failure({ status: 429, headers: { 'retry-after': '30' } })).toMatchObject({
+      code: 'rate_limited',
+      retryAfterSeconds: 30,
+    });
     const date = new Date(NOW + 30_000).toUTCString();
     expect(failure({ status: 429, headers: { 'retry-after': date } }).retryAfterSeconds).toBe(30);
     expect(failure({ status: 429 }).retryAfterSeconds).toBeNull();
@@ -231,7 +262,9 @@ describe('processRefreshResponse: classification (RFC 6749 §5.2 and quirks)', (
       retryAfterSeconds: 120,
       httpStatus: 503,
     });
-    expect(failure({ status: 502, body: '<html><body>Bad Gateway</body></html>' }).code).toBe('provider_unavailable');
+    expect(failure({ status: 502, body: '<html><body>Bad Gateway</body></html>' }).code).toBe(
+      'provider_unavailable',
+    );
   });
 
   it.each([
@@ -245,7 +278,10 @@ describe('processRefreshResponse: classification (RFC 6749 §5.2 and quirks)', (
     ['a redirect', { status: 302, headers: { location: 'http://169.254.169.254/' } }],
     ['a 404', { status: 404, body: 'not found' }],
     ['a 400 without an OAuth error', { status: 400, body: { message: 'bad' } }],
-    ['token_path that leads nowhere', { status: 200, body: { ok: true }, integration: { tokenPath: 'authed_user' } }],
+    [
+      'token_path that leads nowhere',
+      { status: 200, body: { ok: true }, integration: { tokenPath: 'authed_user' } },
+    ],
   ] satisfies [string, Answer][])('%s is invalid_response', (_what, answer) => {
     expect(failure(answer).code).toBe('invalid_response');
   });
@@ -258,7 +294,9 @@ describe('processRefreshResponse: classification (RFC 6749 §5.2 and quirks)', (
         error_description: `token ${REFRESH_TOKEN} (${encodeURIComponent(REFRESH_TOKEN)}) for secret ${CLIENT_SECRET} is bad ${'x'.repeat(900)}`,
       },
     });
-    expect(f.providerErrorDescription).toMatch(/^token \[redacted\] \(\[redacted\]\) for secret \[redacted\] is bad x+…$/);
+    expect(f.providerErrorDescription).toMatch(
+      /^token \[redacted\] \(\[redacted\]\) for secret \[redacted\] is bad x+…$/,
+    );
     expect(f.providerErrorDescription?.length).toBeLessThanOrEqual(500);
     expect(f.message).not.toContain('x'.repeat(10));
   });

@@ -77,7 +77,12 @@ describe('assertUrlAllowed', () => {
   });
 
   it('refuses http unless private URLs are allowed', () => {
-    expect(isServiceError(thrown(() => assertUrlAllowed('http://example.com/t', { allowPrivate: false })), 'url_not_allowed')).toBe(true);
+    expect(
+      isServiceError(
+        thrown(() => assertUrlAllowed('http://example.com/t', { allowPrivate: false })),
+        'url_not_allowed',
+      ),
+    ).toBe(true);
     expect(assertUrlAllowed('http://127.0.0.1:8080/t', { allowPrivate: true }).port).toBe('8080');
   });
 
@@ -144,7 +149,9 @@ describe('createGuardedDispatcher (connect-time checks)', () => {
     const lookup = fakeLookup([{ address: '127.0.0.1', family: 4 }]);
     const dispatcher = createGuardedDispatcher({ allowPrivate: false, lookup });
     const before = provider.requests.length;
-    const error = await fetch(`http://rebind.example:${provider.port}/token`, { dispatcher }).catch((e: unknown) => e);
+    const error = await fetch(`http://rebind.example:${provider.port}/token`, { dispatcher }).catch(
+      (e: unknown) => e,
+    );
     expect(causeChain(error).some((c) => isServiceError(c, 'url_not_allowed'))).toBe(true);
     expect(provider.requests.length).toBe(before);
     await dispatcher.close();

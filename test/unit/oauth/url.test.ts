@@ -13,9 +13,9 @@ function errorOf(fn: () => unknown): unknown {
 
 describe('fillTokenUrl', () => {
   it('fills a tenant path segment and a subdomain', () => {
-    expect(fillTokenUrl('https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token', { tenant: 'common' })).toBe(
-      'https://login.microsoftonline.com/common/oauth2/v2.0/token',
-    );
+    expect(
+      fillTokenUrl('https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token', { tenant: 'common' }),
+    ).toBe('https://login.microsoftonline.com/common/oauth2/v2.0/token');
     expect(fillTokenUrl('https://{subdomain}.zendesk.com/oauth/tokens', { subdomain: 'acme-co' })).toBe(
       'https://acme-co.zendesk.com/oauth/tokens',
     );
@@ -25,7 +25,9 @@ describe('fillTokenUrl', () => {
     expect(fillTokenUrl('https://{shop}.example.com/{v}/t', { shop: 'a1', v: 'v2.0' })).toBe(
       'https://a1.example.com/v2.0/t',
     );
-    expect(fillTokenUrl('https://oauth2.googleapis.com/token', {})).toBe('https://oauth2.googleapis.com/token');
+    expect(fillTokenUrl('https://oauth2.googleapis.com/token', {})).toBe(
+      'https://oauth2.googleapis.com/token',
+    );
   });
 
   it('names the placeholder when its value is missing or empty', () => {
@@ -53,7 +55,9 @@ describe('fillTokenUrl', () => {
     ['non-ASCII', 'exämple'],
     ['254 characters', `a${'b'.repeat(253)}`],
   ])('refuses a value with %s without echoing it', (_what, value) => {
-    const e = errorOf(() => fillTokenUrl('https://{subdomain}.zendesk.com/oauth/tokens', { subdomain: value }));
+    const e = errorOf(() =>
+      fillTokenUrl('https://{subdomain}.zendesk.com/oauth/tokens', { subdomain: value }),
+    );
     expect(isServiceError(e, 'invalid_url')).toBe(true);
     expect((e as Error).message).toContain('{subdomain}');
     expect((e as Error).message).not.toContain(value);
@@ -65,14 +69,27 @@ describe('fillTokenUrl', () => {
   });
 
   it('refuses malformed placeholders and unbalanced braces', () => {
-    for (const template of ['https://x.example/{}', 'https://x.example/{a-b}', 'https://x.example/{a', 'https://x.example/a}']) {
-      expect(isServiceError(errorOf(() => fillTokenUrl(template, { a: 'v' })), 'invalid_url')).toBe(true);
+    for (const template of [
+      'https://x.example/{}',
+      'https://x.example/{a-b}',
+      'https://x.example/{a',
+      'https://x.example/a}',
+    ]) {
+      expect(
+        isServiceError(
+          errorOf(() => fillTokenUrl(template, { a: 'v' })),
+          'invalid_url',
+        ),
+      ).toBe(true);
     }
   });
 
   it('refuses a result that is not an absolute URL', () => {
-    expect(isServiceError(errorOf(() => fillTokenUrl('{host}/token', { host: 'example.com' })), 'invalid_url')).toBe(
-      true,
-    );
+    expect(
+      isServiceError(
+        errorOf(() => fillTokenUrl('{host}/token', { host: 'example.com' })),
+        'invalid_url',
+      ),
+    ).toBe(true);
   });
 });
