@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { clientAuthSchema, expiryFallbackSchema } from '../providers/schema';
+import type { clientAuthSchema, expiryFallbackSchema } from '../providers/schema';
 import { idSchema } from './ids';
 
 export const refreshModeSchema = z.enum(['proactive', 'on_demand']);

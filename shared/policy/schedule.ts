@@ -44,7 +44,8 @@ export function computeNextRefreshAt(input: NextRefreshInput): number {
   const lifetimeMs = expiresAt - now;
   if (lifetimeMs <= MIN_DELAY_MS) return Math.ceil(now);
 
-  const marginMs = Math.min(settings.marginSeconds * 1_000, lifetimeMs / 3);
+  // At least a second of margin: refreshing at the instant of expiry would hand out a dead token.
+  const marginMs = Math.min(Math.max(settings.marginSeconds * 1_000, MIN_DELAY_MS), lifetimeMs / 3);
   const jitterMs = random() * Math.min(settings.jitterSeconds * 1_000, lifetimeMs / 10);
   const dueForExpiry = expiresAt - marginMs - jitterMs;
   return Math.max(earliest, Math.floor(Math.min(dueForExpiry, keepaliveAt)));

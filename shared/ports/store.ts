@@ -46,7 +46,10 @@ export interface ConnectionStore {
    * returns the item as it is after the lease (a strongly consistent re-read for free).
    * @throws LeaseHeldError while another worker holds an unexpired lease; NotFoundError.
    */
-  acquireLease(key: ConnectionKey, lease: { owner: string; now: number; leaseMs: number }): Promise<StoredConnection>;
+  acquireLease(
+    key: ConnectionKey,
+    lease: { owner: string; now: number; leaseMs: number },
+  ): Promise<StoredConnection>;
   /** Gives the lease back without other changes. A stale fence is ignored (someone took over). */
   releaseLease(key: ConnectionKey, fence: number): Promise<void>;
   /**
@@ -61,7 +64,12 @@ export interface ConnectionStore {
    * in-flight refresh: that refresh's commit fails on its fence.
    * @throws StaleFenceError when the item changed since it was read.
    */
-  put(key: ConnectionKey, expectedVersion: number | null, value: NewConnection, now: number): Promise<StoredConnection>;
+  put(
+    key: ConnectionKey,
+    expectedVersion: number | null,
+    value: NewConnection,
+    now: number,
+  ): Promise<StoredConnection>;
   /** Removes published events from the outbox (by id, from the front). Best effort. */
   removeOutboxEvents(key: ConnectionKey, ids: readonly string[]): Promise<void>;
   delete(key: ConnectionKey): Promise<void>;

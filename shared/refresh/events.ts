@@ -30,7 +30,8 @@ export function buildEvent(
         provider: connection.provider,
         status: state.status,
         consecutive_failures: state.consecutiveFailures,
-        access_token_expires_at: state.accessTokenExpiresAt === null ? null : new Date(state.accessTokenExpiresAt).toISOString(),
+        access_token_expires_at:
+          state.accessTokenExpiresAt === null ? null : new Date(state.accessTokenExpiresAt).toISOString(),
         error:
           state.error === null
             ? null

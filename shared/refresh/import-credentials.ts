@@ -47,7 +47,11 @@ export async function importCredentials(
   key: ConnectionKey,
   input: CredentialsInput,
 ): Promise<{ connection: StoredConnection; created: boolean }> {
-  const secrets: TokenSecrets = { access_token: input.accessToken, refresh_token: input.refreshToken, raw: { ...input.raw } };
+  const secrets: TokenSecrets = {
+    access_token: input.accessToken,
+    refresh_token: input.refreshToken,
+    raw: { ...input.raw },
+  };
   const ciphertext = await deps.keyring.encrypt(encodeSecrets(secrets), tokensContext(key));
   for (let attempt = 0; ; attempt++) {
     const existing = await deps.store.get(key);

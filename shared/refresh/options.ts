@@ -36,7 +36,10 @@ export type RefreshOptions = z.output<typeof refreshOptionsSchema>;
 export function parseRefreshOptions(input: z.input<typeof refreshOptionsSchema> = {}): RefreshOptions {
   const result = refreshOptionsSchema.safeParse(input);
   if (!result.success) {
-    throw new ServiceError('config_invalid', `invalid refresh options: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new ServiceError(
+      'config_invalid',
+      `invalid refresh options: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   return result.data;
 }

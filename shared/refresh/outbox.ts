@@ -28,7 +28,10 @@ export async function publishOutbox(
     return 0;
   }
   try {
-    await deps.store.removeOutboxEvents(key, connection.outbox.map((e) => e.id));
+    await deps.store.removeOutboxEvents(
+      key,
+      connection.outbox.map((e) => e.id),
+    );
   } catch (error) {
     // Published but not removed: a later republish sends duplicates with the same webhook-id.
     deps.logger.warn('outbox cleanup failed', {

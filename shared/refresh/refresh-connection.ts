@@ -12,7 +12,7 @@ import type { ConnectionStore, StoredConnection } from '../ports/store';
 import type { Failpoints } from './failpoints';
 import type { RefreshOptions } from './options';
 import { publishOutbox } from './outbox';
-import { SingleFlight } from './single-flight';
+import type { SingleFlight } from './single-flight';
 import { failurePatch, successPatch } from './transitions';
 
 export interface RefreshDeps {
@@ -82,17 +82,29 @@ export const tokensContext = (key: ConnectionKey): EncryptionContext => ({
  *   (on-demand wait ran out), `insufficient_time`, `store_unavailable`, `keyring_unavailable`,
  *   `decrypt_failed`; StaleFenceError (the lease was lost mid-refresh: nothing was overwritten).
  */
-export function refreshConnection(deps: RefreshDeps, key: ConnectionKey, request: RefreshRequest): Promise<RefreshResult> {
+export function refreshConnection(
+  deps: RefreshDeps,
+  key: ConnectionKey,
+  request: RefreshRequest,
+): Promise<RefreshResult> {
   const flightKey = [request.trigger, request.minValiditySeconds ?? '', connectionKeyString(key)].join('|');
   return deps.flights.run(flightKey, () => runFlight(deps, key, request));
 }
 
-async function runFlight(deps: RefreshDeps, key: ConnectionKey, request: RefreshRequest): Promise<RefreshResult> {
+async function runFlight(
+  deps: RefreshDeps,
+  key: ConnectionKey,
+  request: RefreshRequest,
+): Promise<RefreshResult> {
   const { store, clock, options } = deps;
   if (request.trigger === 'scheduled') {
     let leased: StoredConnection;
     try {
-      leased = await store.acquireLease(key, { owner: deps.owner, now: clock.now(), leaseMs: options.leaseMs });
+      leased = await store.acquireLease(key, {
+        owner: deps.owner,
+        now: clock.now(),
+        leaseMs: options.leaseMs,
+      });
     } catch (error) {
       if (error instanceof LeaseHeldError) return { outcome: 'lease_held' };
       throw error;
@@ -109,7 +121,11 @@ async function runFlight(deps: RefreshDeps, key: ConnectionKey, request: Refresh
   const deadline = clock.now() + options.waitForLeaseMs;
   for (;;) {
     try {
-      const leased = await store.acquireLease(key, { owner: deps.owner, now: clock.now(), leaseMs: options.leaseMs });
+      const leased = await store.acquireLease(key, {
+        owner: deps.owner,
+        now: clock.now(),
+        leaseMs: options.leaseMs,
+      });
       return await underLease(deps, leased, request, baseline);
     } catch (error) {
       if (!(error instanceof LeaseHeldError)) throw error;
@@ -117,12 +133,16 @@ async function runFlight(deps: RefreshDeps, key: ConnectionKey, request: Refresh
     // Another worker is refreshing: wait for its result rather than racing it.
     for (;;) {
       if (clock.now() >= deadline) {
-        throw new ServiceError('refresh_in_progress', `a refresh of ${connectionKeyString(key)} is in progress`);
+        throw new ServiceError(
+          'refresh_in_progress',
+          `a refresh of ${connectionKeyString(key)} is in progress`,
+        );
       }
       await clock.sleep(options.pollIntervalMs);
       const current = await store.get(key);
       if (current === null) throw new NotFoundError(`connection ${connectionKeyString(key)}`);
-      if (current.credentialGeneration !== baseline) return { outcome: 'refreshed_by_sibling', connection: current };
+      if (current.credentialGeneration !== baseline)
+        return { outcome: 'refreshed_by_sibling', connection: current };
       if (current.leaseUntil === null || current.leaseUntil < clock.now()) {
         // The holder finished without new tokens (or died): decide again, then try the lease.
         const settled = decide(deps, current, request, baseline);
@@ -142,7 +162,8 @@ function decide(
 ): RefreshResult | null {
   const now = deps.clock.now();
   if (connection.status === 'needs_reauth') return { outcome: 'needs_reauth', connection };
-  if (connection.credentialGeneration !== baselineGeneration) return { outcome: 'refreshed_by_sibling', connection };
+  if (connection.credentialGeneration !== baselineGeneration)
+    return { outcome: 'refreshed_by_sibling', connection };
   if (request.trigger === 'scheduled') {
     // A backoff (Retry-After above all) is honoured to the millisecond; only on-time work gets the skew.
     const skew = connection.status === 'failing' ? 0 : deps.options.dueSkewMs;
@@ -150,7 +171,11 @@ function decide(
     return due ? null : { outcome: 'not_needed', connection };
   }
   // Failures back off for everyone (Retry-After especially): no provider call before the due time.
-  if (connection.status === 'failing' && connection.nextRefreshAt !== null && connection.nextRefreshAt > now) {
+  if (
+    connection.status === 'failing' &&
+    connection.nextRefreshAt !== null &&
+    connection.nextRefreshAt > now
+  ) {
     return { outcome: 'backing_off', connection };
   }
   if (request.trigger === 'forced') return null;
@@ -182,7 +207,10 @@ async function underLease(
     const needed = options.providerTimeoutMs * options.maxProviderCalls + options.commitBudgetMs;
     if (request.remainingTimeMs() < needed) {
       await store.releaseLease(leased, fence);
-      throw new ServiceError('insufficient_time', `not enough time left to refresh ${connectionKeyString(leased)} safely`);
+      throw new ServiceError(
+        'insufficient_time',
+        `not enough time left to refresh ${connectionKeyString(leased)} safely`,
+      );
     }
   }
 
@@ -217,7 +245,12 @@ async function underLease(
       raw: { ...outcome.tokens.raw },
     };
     const ciphertext = await deps.keyring.encrypt(encodeSecrets(next), tokensContext(leased));
-    const committed = await store.commit(leased, fence, successPatch(leased, outcome.tokens, ciphertext, ctx), now);
+    const committed = await store.commit(
+      leased,
+      fence,
+      successPatch(leased, outcome.tokens, ciphertext, ctx),
+      now,
+    );
     await deps.failpoints?.('after_commit');
     logger.info('refresh succeeded', {
       ...fields,
@@ -246,7 +279,8 @@ async function underLease(
     http_status: failure.httpStatus,
     status: committed.status,
     consecutive_failures: committed.consecutiveFailures,
-    next_refresh_at: committed.nextRefreshAt === null ? null : new Date(committed.nextRefreshAt).toISOString(),
+    next_refresh_at:
+      committed.nextRefreshAt === null ? null : new Date(committed.nextRefreshAt).toISOString(),
   });
   await publishOutbox(deps, committed);
   return { outcome: 'failed', connection: committed, failure };
@@ -317,6 +351,9 @@ export async function decryptSecrets(keyring: Keyring, connection: StoredConnect
     return tokenSecretsSchema.parse(JSON.parse(new TextDecoder().decode(plaintext)));
   } catch {
     // No cause: a JSON error message would quote the plaintext.
-    throw new ServiceError('decrypt_failed', `stored secrets of ${connectionKeyString(connection)} are malformed`);
+    throw new ServiceError(
+      'decrypt_failed',
+      `stored secrets of ${connectionKeyString(connection)} are malformed`,
+    );
   }
 }

@@ -76,11 +76,19 @@ export function toLastError(failure: RefreshFailure, now: number): LastError {
  * `failing` with a backoff due time (full jitter, never before Retry-After), and the first one
  * emits `connection.refresh_failed`.
  */
-export function failurePatch(connection: Connection, failure: RefreshFailure, ctx: TransitionContext): ConnectionPatch {
+export function failurePatch(
+  connection: Connection,
+  failure: RefreshFailure,
+  ctx: TransitionContext,
+): ConnectionPatch {
   const consecutiveFailures = connection.consecutiveFailures + 1;
   const failingSince = connection.failingSince ?? ctx.now;
   const lastError = toLastError(failure, ctx.now);
-  const state = { consecutiveFailures, accessTokenExpiresAt: connection.accessTokenExpiresAt, error: lastError };
+  const state = {
+    consecutiveFailures,
+    accessTokenExpiresAt: connection.accessTokenExpiresAt,
+    error: lastError,
+  };
   const base = { consecutiveFailures, failingSince, lastError };
 
   const terminal =
@@ -89,7 +97,14 @@ export function failurePatch(connection: Connection, failure: RefreshFailure, ct
     const events =
       connection.status === 'needs_reauth'
         ? []
-        : [buildEvent('connection.reauth_required', connection, { ...state, status: 'needs_reauth' }, ctx.now)];
+        : [
+            buildEvent(
+              'connection.reauth_required',
+              connection,
+              { ...state, status: 'needs_reauth' },
+              ctx.now,
+            ),
+          ];
     return { ...base, status: 'needs_reauth', nextRefreshAt: null, events };
   }
 

@@ -82,7 +82,12 @@ export class DynamoConnectionStore implements ConnectionStore {
     }
   }
 
-  async commit(key: ConnectionKey, fence: number, patch: ConnectionPatch, now: number): Promise<StoredConnection> {
+  async commit(
+    key: ConnectionKey,
+    fence: number,
+    patch: ConnectionPatch,
+    now: number,
+  ): Promise<StoredConnection> {
     const x = new ExpressionBuilder();
     const { set, remove } = this.patchClauses(x, key, patch, now);
     set.push(`${x.name(A.version)} = ${x.name(A.version)} + ${x.value(n(1))}`);
@@ -91,7 +96,8 @@ export class DynamoConnectionStore implements ConnectionStore {
     try {
       return await this.update('Commit', key, clauses(set, remove), condition, x);
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new StaleFenceError(connectionKeyString(key), fence);
+      if (error instanceof ConditionalCheckFailedException)
+        throw new StaleFenceError(connectionKeyString(key), fence);
       throw error;
     }
   }
@@ -190,10 +196,13 @@ export class DynamoConnectionStore implements ConnectionStore {
     put(A.failures, n(patch.consecutiveFailures));
     putOrRemove(A.failingSince, num(patch.failingSince));
     putOrRemove(A.lastError, patch.lastError === null ? null : { M: marshall(patch.lastError) });
-    if (patch.metadata !== undefined) put(A.metadata, { M: marshall(patch.metadata, { removeUndefinedValues: true }) });
+    if (patch.metadata !== undefined)
+      put(A.metadata, { M: marshall(patch.metadata, { removeUndefinedValues: true }) });
     if (patch.events.length > 0) {
       const outbox = x.name(A.outbox);
-      const events = x.value({ L: patch.events.map((e) => ({ M: marshall(e, { removeUndefinedValues: true }) })) });
+      const events = x.value({
+        L: patch.events.map((e) => ({ M: marshall(e, { removeUndefinedValues: true }) })),
+      });
       set.push(`${outbox} = list_append(if_not_exists(${outbox}, ${x.value({ L: [] })}), ${events})`);
     }
     put(A.updatedAt, n(now));
@@ -221,7 +230,8 @@ export class DynamoConnectionStore implements ConnectionStore {
       ),
     );
     this.record(operation, out.ConsumedCapacity?.CapacityUnits);
-    if (out.Attributes === undefined) throw new ServiceError('store_unavailable', `${operation} returned no item`);
+    if (out.Attributes === undefined)
+      throw new ServiceError('store_unavailable', `${operation} returned no item`);
     return decodeConnection(out.Attributes);
   }
 
@@ -250,7 +260,10 @@ export class DynamoConnectionStore implements ConnectionStore {
 }
 
 function clauses(set: readonly string[], remove: readonly string[]): string {
-  return [set.length > 0 ? `SET ${set.join(', ')}` : '', remove.length > 0 ? `REMOVE ${remove.join(', ')}` : '']
+  return [
+    set.length > 0 ? `SET ${set.join(', ')}` : '',
+    remove.length > 0 ? `REMOVE ${remove.join(', ')}` : '',
+  ]
     .filter((part) => part !== '')
     .join(' ');
 }

@@ -63,7 +63,9 @@ export class DynamoIntegrationStore {
       updated_at: { N: String(now) },
       ...(clientSecretCiphertext === null ? {} : { client_secret: { B: clientSecretCiphertext } }),
     };
-    await this.call('PutItem', () => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item })));
+    await this.call('PutItem', () =>
+      this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item })),
+    );
     return {
       created: existing === null,
       integration: { integrationId, config, clientSecretCiphertext, createdAt, updatedAt: now },

@@ -1,5 +1,5 @@
-import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { createHash } from 'node:crypto';
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import type { ConnectionKey } from '../domain/ids';
 
 /**

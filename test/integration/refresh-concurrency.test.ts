@@ -28,7 +28,12 @@ describe('refreshConnection under concurrency (oidc-provider, strict rotation)',
     if (client === undefined) throw new Error('no client');
     await processA.putIntegration(
       'acme',
-      { provider: 'custom', client_id: client.id, token_url: oidc.tokenUrl, client_auth: 'client_secret_basic' },
+      {
+        provider: 'custom',
+        client_id: client.id,
+        token_url: oidc.tokenUrl,
+        client_auth: 'client_secret_basic',
+      },
       client.secret,
     );
   });
@@ -41,7 +46,10 @@ describe('refreshConnection under concurrency (oidc-provider, strict rotation)',
     const clientId = oidc.clients[0]?.id ?? '';
     const refreshToken = await oidc.mintRefreshToken({ clientId });
     const key = { integrationId: 'acme', connectionId: `user-${randomBytes(4).toString('hex')}` };
-    const { connection } = await processA.importConnection(key, { refreshToken, expiresAt: Date.now() + 5_000 });
+    const { connection } = await processA.importConnection(key, {
+      refreshToken,
+      expiresAt: Date.now() + 5_000,
+    });
     return { key, generation: connection.credentialGeneration };
   }
 
@@ -56,7 +64,9 @@ describe('refreshConnection under concurrency (oidc-provider, strict rotation)',
     const before = (await decryptSecrets(keyring, (await processA.store.get(key)) ?? fail())).access_token;
 
     const results = await Promise.all(
-      Array.from({ length: 50 }, () => processA.refresh(key, { trigger: 'forced', observedGeneration: generation })),
+      Array.from({ length: 50 }, () =>
+        processA.refresh(key, { trigger: 'forced', observedGeneration: generation }),
+      ),
     );
 
     expect(oidc.stats()).toMatchObject({ refreshGrants: 1, invalidGrant: 0 });
@@ -72,7 +82,9 @@ describe('refreshConnection under concurrency (oidc-provider, strict rotation)',
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) => {
         const core = i % 2 === 0 ? processA : processB;
-        return core.refresh(key, { trigger: 'forced', observedGeneration: generation }).then((r) => ({ core, r }));
+        return core
+          .refresh(key, { trigger: 'forced', observedGeneration: generation })
+          .then((r) => ({ core, r }));
       }),
     );
 
@@ -85,7 +97,11 @@ describe('refreshConnection under concurrency (oidc-provider, strict rotation)',
 
     // The stored state is consistent: one credential write, version grew, the lease is free.
     const stored = await processB.store.get(key);
-    expect(stored).toMatchObject({ status: 'active', credentialGeneration: generation + 1, leaseUntil: null });
+    expect(stored).toMatchObject({
+      status: 'active',
+      credentialGeneration: generation + 1,
+      leaseUntil: null,
+    });
   });
 
   it('on-demand callers in two processes with an expiring token share one grant and keep rotating safely over rounds', async () => {
@@ -100,7 +116,9 @@ describe('refreshConnection under concurrency (oidc-provider, strict rotation)',
           }),
         ),
       );
-      expect(results.every((r) => r.outcome === 'refreshed' || r.outcome === 'refreshed_by_sibling')).toBe(true);
+      expect(results.every((r) => r.outcome === 'refreshed' || r.outcome === 'refreshed_by_sibling')).toBe(
+        true,
+      );
     }
     expect(oidc.stats()).toMatchObject({ refreshGrants: 3, invalidGrant: 0 });
   });
@@ -113,7 +131,7 @@ describe('refreshConnection under concurrency (oidc-provider, strict rotation)',
     await processA.store.commit(
       key,
       leased.version,
-      { ...rest, nextRefreshAt: Date.now() - 1_000, events: [] },
+      { ...rest, lastRefreshAt: Date.now(), nextRefreshAt: Date.now() - 1_000, events: [] },
       Date.now(),
     );
 

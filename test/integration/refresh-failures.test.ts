@@ -31,8 +31,16 @@ describe('refreshConnection failure handling', () => {
     double = await startProviderDouble({ now: () => clock.now() });
     const setup = createCore({ dynamo, table, keyring, clock });
     const base = { provider: 'custom', client_id: 'client-1', token_url: double.url } as const;
-    await setup.putIntegration('strict', { ...base, rotates_refresh_token: true, reuse_grace_seconds: 0 }, 'secret-strict-1');
-    await setup.putIntegration('grace', { ...base, rotates_refresh_token: true, reuse_grace_seconds: 60 }, 'secret-grace-12');
+    await setup.putIntegration(
+      'strict',
+      { ...base, rotates_refresh_token: true, reuse_grace_seconds: 0 },
+      'secret-strict-1',
+    );
+    await setup.putIntegration(
+      'grace',
+      { ...base, rotates_refresh_token: true, reuse_grace_seconds: 60 },
+      'secret-grace-12',
+    );
     await setup.putIntegration('static', { ...base, rotates_refresh_token: false }, 'secret-static-1');
   });
   afterAll(async () => {
@@ -102,7 +110,10 @@ describe('refreshConnection failure handling', () => {
     });
     expect(c.nextRefreshAt).toBeNull();
     expect(publisher.types()).toEqual(['connection.reauth_required']);
-    expect(publisher.events[0]?.body.data).toMatchObject({ status: 'needs_reauth', error: { code: 'revoked' } });
+    expect(publisher.events[0]?.body.data).toMatchObject({
+      status: 'needs_reauth',
+      error: { code: 'revoked' },
+    });
 
     const again = await core.refresh(key, { trigger: 'forced' });
     expect(again.outcome).toBe('needs_reauth');
@@ -116,7 +127,11 @@ describe('refreshConnection failure handling', () => {
 
     await core.refresh(key, { trigger: 'forced' });
     const first = await stored(key);
-    expect(first).toMatchObject({ status: 'failing', consecutiveFailures: 1, lastError: { code: 'provider_unavailable' } });
+    expect(first).toMatchObject({
+      status: 'failing',
+      consecutiveFailures: 1,
+      lastError: { code: 'provider_unavailable' },
+    });
     expect(first.nextRefreshAt).toBeGreaterThan(clock.now());
 
     clock.advance((first.nextRefreshAt ?? 0) - clock.now() + 1);
@@ -129,12 +144,18 @@ describe('refreshConnection failure handling', () => {
     expect(recovered.outcome).toBe('refreshed');
     expect(await stored(key)).toMatchObject({ status: 'active', consecutiveFailures: 0, lastError: null });
     expect(publisher.types()).toEqual(['connection.refresh_failed', 'connection.recovered']);
-    if (recovered.outcome === 'refreshed') rememberSecret(recovered.secrets.access_token, recovered.secrets.refresh_token);
+    if (recovered.outcome === 'refreshed')
+      rememberSecret(recovered.secrets.access_token, recovered.secrets.refresh_token);
   });
 
   it('429 with Retry-After: 30 means no new attempt for that connection within 30 s', async () => {
     const { key } = await connection('strict');
-    double.setMode({ mode: 'status', status: 429, headers: { 'retry-after': '30' }, body: { error: 'slow_down' } });
+    double.setMode({
+      mode: 'status',
+      status: 429,
+      headers: { 'retry-after': '30' },
+      body: { error: 'slow_down' },
+    });
     const failedAt = clock.now();
 
     await core.refresh(key, { trigger: 'forced' });
@@ -143,7 +164,9 @@ describe('refreshConnection failure handling', () => {
 
     clock.advance(29_000);
     expect((await core.refresh(key, { trigger: 'forced' })).outcome).toBe('backing_off');
-    expect((await core.refresh(key, { trigger: 'on_demand', minValiditySeconds: 7_200 })).outcome).toBe('backing_off');
+    expect((await core.refresh(key, { trigger: 'on_demand', minValiditySeconds: 7_200 })).outcome).toBe(
+      'backing_off',
+    );
     expect((await core.refresh(key, { trigger: 'scheduled' })).outcome).toBe('not_needed');
     expect(double.requests.count).toBe(1);
 
@@ -253,7 +276,9 @@ describe('refreshConnection failure handling', () => {
 
   it('does not start a provider call without time for the call and the commit, and frees the lease', async () => {
     const { key } = await connection('strict');
-    await expect(core.refresh(key, { trigger: 'forced', remainingTimeMs: () => 1_500 })).rejects.toMatchObject({
+    await expect(
+      core.refresh(key, { trigger: 'forced', remainingTimeMs: () => 1_500 }),
+    ).rejects.toMatchObject({
       code: 'insufficient_time',
     });
     expect(double.requests.count).toBe(0);

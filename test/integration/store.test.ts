@@ -50,7 +50,12 @@ describe.each(backends)('DynamoConnectionStore on %s', (_name, start) => {
     const takeover = await store.acquireLease(key, { owner: 'b', now: NOW + 31_000, leaseMs: 30_000 });
     expect(takeover.version).toBe(paused.version + 1);
 
-    const late = store.commit(key, paused.version, { ...aNewConnection({ secretsCiphertext: new Uint8Array([9]) }) }, NOW + 40_000);
+    const late = store.commit(
+      key,
+      paused.version,
+      { ...aNewConnection({ secretsCiphertext: new Uint8Array([9]) }) },
+      NOW + 40_000,
+    );
     await expect(late).rejects.toBeInstanceOf(StaleFenceError);
     const after = await store.get(key);
     expect(Array.from(after?.secretsCiphertext ?? [])).toEqual([1, 2, 3, 4]);
@@ -67,7 +72,11 @@ describe.each(backends)('DynamoConnectionStore on %s', (_name, start) => {
       aNewConnection({ secretsCiphertext: new Uint8Array([7, 7]), nextRefreshAt: NOW + 60_000 }),
       NOW + 1_000,
     );
-    expect(committed).toMatchObject({ version: leased.version + 1, credentialGeneration: 2, leaseUntil: null });
+    expect(committed).toMatchObject({
+      version: leased.version + 1,
+      credentialGeneration: 2,
+      leaseUntil: null,
+    });
     expect(Array.from(committed.secretsCiphertext)).toEqual([7, 7]);
     expect(committed.nextRefreshAt).toBe(NOW + 60_000);
   });
@@ -76,7 +85,10 @@ describe.each(backends)('DynamoConnectionStore on %s', (_name, start) => {
     const key = aConnectionKey();
     await store.put(key, null, aNewConnection(), NOW);
     const leased = await store.acquireLease(key, { owner: 'a', now: NOW, leaseMs: 30_000 });
-    const { secretsCiphertext: _omit, ...rest } = aNewConnection({ status: 'failing', consecutiveFailures: 1 });
+    const { secretsCiphertext: _omit, ...rest } = aNewConnection({
+      status: 'failing',
+      consecutiveFailures: 1,
+    });
     const committed = await store.commit(key, leased.version, rest, NOW + 1);
     expect(committed).toMatchObject({ status: 'failing', consecutiveFailures: 1, credentialGeneration: 1 });
   });
@@ -85,7 +97,12 @@ describe.each(backends)('DynamoConnectionStore on %s', (_name, start) => {
     const key = aConnectionKey();
     await store.put(key, null, aNewConnection(), NOW);
     const leased = await store.acquireLease(key, { owner: 'a', now: NOW, leaseMs: 30_000 });
-    await store.commit(key, leased.version, aNewConnection({ status: 'needs_reauth', nextRefreshAt: null }), NOW);
+    await store.commit(
+      key,
+      leased.version,
+      aNewConnection({ status: 'needs_reauth', nextRefreshAt: null }),
+      NOW,
+    );
     const items = await dynamo.client.send(new ScanCommand({ TableName: table, IndexName: 'due-index' }));
     const keys = (items.Items ?? []).map((item) => item.sk?.S);
     expect(keys).not.toContain(`C#${key.connectionId}`);
@@ -112,16 +129,21 @@ describe.each(backends)('DynamoConnectionStore on %s', (_name, start) => {
     });
     await store.put(key, null, aNewConnection({ events: [event('evt_aaaaaaaaaaaa')] }), NOW);
     const leased = await store.acquireLease(key, { owner: 'a', now: NOW, leaseMs: 30_000 });
-    const committed = await store.commit(key, leased.version, aNewConnection({ events: [event('evt_bbbbbbbbbbbb')] }), NOW);
+    const committed = await store.commit(
+      key,
+      leased.version,
+      aNewConnection({ events: [event('evt_bbbbbbbbbbbb')] }),
+      NOW,
+    );
     expect(committed.outbox.map((e) => e.id)).toEqual(['evt_aaaaaaaaaaaa', 'evt_bbbbbbbbbbbb']);
     await store.removeOutboxEvents(key, ['evt_aaaaaaaaaaaa']);
     expect((await store.get(key))?.outbox.map((e) => e.id)).toEqual(['evt_bbbbbbbbbbbb']);
   });
 
   it('reports a missing connection as not found when leasing', async () => {
-    await expect(store.acquireLease(aConnectionKey(), { owner: 'a', now: NOW, leaseMs: 1 })).rejects.toBeInstanceOf(
-      NotFoundError,
-    );
+    await expect(
+      store.acquireLease(aConnectionKey(), { owner: 'a', now: NOW, leaseMs: 1 }),
+    ).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it('a stale release does not free a lease someone else holds', async () => {

@@ -5,12 +5,12 @@ import { createLocalKeyring } from '../../shared/keyring/local';
 import { createLogger } from '../../shared/log';
 import { createTokenClient } from '../../shared/oauth/client';
 import type { TokenClient } from '../../shared/oauth/types';
-import type { IntegrationConfig } from '../../shared/providers/resolve';
 import { type Clock, systemClock } from '../../shared/ports/clock';
 import type { EventPublisher } from '../../shared/ports/events';
 import type { Keyring } from '../../shared/ports/keyring';
+import type { IntegrationConfig } from '../../shared/providers/resolve';
 import type { Failpoints } from '../../shared/refresh/failpoints';
-import { importCredentials, type CredentialsInput } from '../../shared/refresh/import-credentials';
+import { type CredentialsInput, importCredentials } from '../../shared/refresh/import-credentials';
 import { CachedIntegrationSource, clientSecretContext } from '../../shared/refresh/integration-source';
 import { parseRefreshOptions } from '../../shared/refresh/options';
 import type { RefreshDeps, RefreshRequest, RefreshResult } from '../../shared/refresh/refresh-connection';
@@ -68,7 +68,12 @@ export function createCore(opts: CoreOptions) {
     clock,
     random: Math.random,
     logger,
-    options: parseRefreshOptions({ providerTimeoutMs: 2_000, commitBudgetMs: 1_000, leaseMs: 8_000, ...opts.options }),
+    options: parseRefreshOptions({
+      providerTimeoutMs: 2_000,
+      commitBudgetMs: 1_000,
+      leaseMs: 8_000,
+      ...opts.options,
+    }),
     owner: opts.owner ?? `test-${randomBytes(4).toString('hex')}`,
     flights: new SingleFlight<RefreshResult>(),
     ...(opts.failpoints === undefined ? {} : { failpoints: opts.failpoints }),
@@ -90,18 +95,26 @@ export function createCore(opts: CoreOptions) {
       await integrationStore.put(integrationId, config, ciphertext, clock.now());
       integrations.invalidate(integrationId);
     },
-    async importConnection(key: ConnectionKey, input: Partial<CredentialsInput> & { refreshToken: string | null }) {
+    async importConnection(
+      key: ConnectionKey,
+      input: Partial<CredentialsInput> & { refreshToken: string | null },
+    ) {
       rememberSecret(input.accessToken, input.refreshToken);
       const { integration } = await integrations.get(key.integrationId);
-      return importCredentials({ store, keyring, publisher, clock, random: Math.random, logger }, integration, key, {
-        accessToken: input.accessToken ?? `imported-${randomBytes(12).toString('hex')}`,
-        refreshToken: input.refreshToken,
-        expiresAt: input.expiresAt ?? clock.now() + 3_600_000,
-        tokenType: input.tokenType ?? 'Bearer',
-        scope: input.scope ?? null,
-        raw: input.raw ?? {},
-        ...(input.metadata === undefined ? {} : { metadata: input.metadata }),
-      });
+      return importCredentials(
+        { store, keyring, publisher, clock, random: Math.random, logger },
+        integration,
+        key,
+        {
+          accessToken: input.accessToken ?? `imported-${randomBytes(12).toString('hex')}`,
+          refreshToken: input.refreshToken,
+          expiresAt: input.expiresAt ?? clock.now() + 3_600_000,
+          tokenType: input.tokenType ?? 'Bearer',
+          scope: input.scope ?? null,
+          raw: input.raw ?? {},
+          ...(input.metadata === undefined ? {} : { metadata: input.metadata }),
+        },
+      );
     },
   };
 }

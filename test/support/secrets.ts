@@ -6,7 +6,8 @@
 const secrets = new Set<string>();
 
 export function rememberSecret(...values: Array<string | null | undefined>): void {
-  for (const value of values) if (value !== null && value !== undefined && value.length >= 8) secrets.add(value);
+  for (const value of values)
+    if (value !== null && value !== undefined && value.length >= 8) secrets.add(value);
 }
 
 export function rememberedSecrets(): ReadonlySet<string> {

@@ -5,7 +5,9 @@ import { rememberedSecrets } from './secrets';
 // wraps the console), then check none of the remembered secrets appears in it.
 const captured: string[] = [];
 const keep = (chunk: unknown) => {
-  captured.push(typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk));
+  captured.push(
+    typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk),
+  );
 };
 for (const stream of [process.stdout, process.stderr]) {
   const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
@@ -24,7 +26,9 @@ for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
 
 function safeJson(value: unknown): string {
   try {
-    return value instanceof Error ? `${value.name}: ${value.message} ${String(value.stack)}` : JSON.stringify(value);
+    return value instanceof Error
+      ? `${value.name}: ${value.message} ${String(value.stack)}`
+      : JSON.stringify(value);
   } catch {
     return String(value);
   }

@@ -153,7 +153,7 @@ describe('EnvelopeKeyring data key cache', () => {
     it('never decrypts with a key wiped by an eviction while callers were waiting for it', async () => {
       const provider = new FakeDataKeyProvider();
       const writer = new EnvelopeKeyring(provider, { maxUses: 1 });
-      const ciphertexts = [];
+      const ciphertexts: Uint8Array[] = [];
       for (let i = 0; i < 3; i += 1) ciphertexts.push(await writer.encrypt(secret, aContext()));
       const reader = new EnvelopeKeyring(provider, { maxEntries: 1 });
       let open = () => {};

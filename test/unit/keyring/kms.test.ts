@@ -58,7 +58,7 @@ describe('KMS keyring', () => {
     it('makes 1 GenerateDataKey and 0 Decrypt for 1,000 encryptions and 1,000 decryptions on a warm keyring', async () => {
       const keyring = createKmsKeyring(client, KEY_ARN);
 
-      const ciphertexts = [];
+      const ciphertexts: Uint8Array[] = [];
       for (let i = 0; i < 1_000; i += 1) ciphertexts.push(await keyring.encrypt(secret, connection(i)));
       for (const [i, ciphertext] of ciphertexts.entries()) await keyring.decrypt(ciphertext, connection(i));
 
@@ -68,7 +68,7 @@ describe('KMS keyring', () => {
 
     it('makes 1 Decrypt per distinct data key on a cold keyring reading another instance’s ciphertexts', async () => {
       const writer = createKmsKeyring(client, KEY_ARN, { maxUses: 250 });
-      const ciphertexts = [];
+      const ciphertexts: Uint8Array[] = [];
       for (let i = 0; i < 1_000; i += 1) ciphertexts.push(await writer.encrypt(secret, connection(i)));
       const reader = createKmsKeyring(client, KEY_ARN);
 
