@@ -16,7 +16,8 @@ export type ServiceErrorCode =
   | 'refresh_in_progress'
   | 'invalid_url'
   | 'url_not_allowed'
-  | 'invalid_message';
+  | 'invalid_message'
+  | 'queue_unavailable';
 
 export class ServiceError extends Error {
   readonly code: ServiceErrorCode;

@@ -29,6 +29,8 @@ export const A = {
   lastError: 'last_error',
   metadata: 'metadata',
   outbox: 'outbox',
+  outboxShard: 'outbox_shard',
+  outboxAt: 'outbox_at',
   createdAt: 'created_at',
   updatedAt: 'updated_at',
 } as const;

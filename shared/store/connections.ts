@@ -140,10 +140,14 @@ export class DynamoConnectionStore implements ConnectionStore {
     const outbox = x.name(A.outbox);
     const id = x.name('id');
     const remove = indexes.map((i) => `${outbox}[${i}]`);
+    // Emptied: out of the outbox index too — only if nothing was appended since we read it.
+    const emptied = indexes.length === current.outbox.length;
+    if (emptied) remove.push(x.name(A.outboxShard), x.name(A.outboxAt));
     // Only remove what is still where we saw it; a concurrent publisher may have moved things.
     const condition = indexes
       .map((i) => `${outbox}[${i}].${id} = ${x.value(s(current.outbox[i]?.id ?? ''))}`)
-      .join(' AND ');
+      .join(' AND ')
+      .concat(emptied ? ` AND size(${outbox}) = ${x.value(n(current.outbox.length))}` : '');
     try {
       await this.update('Outbox', key, `REMOVE ${remove.join(', ')}`, condition, x);
     } catch (error) {
@@ -204,6 +208,10 @@ export class DynamoConnectionStore implements ConnectionStore {
         L: patch.events.map((e) => ({ M: marshall(e, { removeUndefinedValues: true }) })),
       });
       set.push(`${outbox} = list_append(if_not_exists(${outbox}, ${x.value({ L: [] })}), ${events})`);
+      // Into the outbox index, keeping the time of the oldest unpublished event.
+      const outboxAt = x.name(A.outboxAt);
+      set.push(`${outboxAt} = if_not_exists(${outboxAt}, ${x.value(n(now))})`);
+      put(A.outboxShard, n(dueShardOf(key, this.shards)));
     }
     put(A.updatedAt, n(now));
     return { set, remove };

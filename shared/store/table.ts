@@ -19,6 +19,16 @@ import type { ConnectionKey } from '../domain/ids';
  */
 export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
 export const DUE_INDEX = { name: 'due-index', partitionKey: 'due_shard', sortKey: 'due_at' } as const;
+/**
+ * A second sparse GSI holds connections whose outbox has unpublished events (set in the same write
+ * as the events, removed when the outbox is emptied), so the scheduler republishes events that a
+ * crash kept from being published, reading only those items.
+ */
+export const OUTBOX_INDEX = {
+  name: 'outbox-index',
+  partitionKey: 'outbox_shard',
+  sortKey: 'outbox_at',
+} as const;
 export const DEFAULT_DUE_SHARDS = 16;
 
 export const integrationPk = (integrationId: string): string => `I#${integrationId}`;
@@ -46,6 +56,8 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
       { AttributeName: TABLE_KEYS.sortKey, AttributeType: 'S' },
       { AttributeName: DUE_INDEX.partitionKey, AttributeType: 'N' },
       { AttributeName: DUE_INDEX.sortKey, AttributeType: 'N' },
+      { AttributeName: OUTBOX_INDEX.partitionKey, AttributeType: 'N' },
+      { AttributeName: OUTBOX_INDEX.sortKey, AttributeType: 'N' },
     ],
     KeySchema: [
       { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
@@ -59,6 +71,14 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
           { AttributeName: DUE_INDEX.sortKey, KeyType: 'RANGE' },
         ],
         // Keys only: the scheduler needs identifiers, nothing else (pk/sk are always projected).
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+      {
+        IndexName: OUTBOX_INDEX.name,
+        KeySchema: [
+          { AttributeName: OUTBOX_INDEX.partitionKey, KeyType: 'HASH' },
+          { AttributeName: OUTBOX_INDEX.sortKey, KeyType: 'RANGE' },
+        ],
         Projection: { ProjectionType: 'KEYS_ONLY' },
       },
     ],

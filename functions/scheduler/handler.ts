@@ -1,0 +1,38 @@
+import type { Context } from 'aws-lambda';
+import { type ScanReport, scanDue } from '../../shared/pipeline/scan';
+import { getRuntime } from '../../shared/runtime';
+import { DueIndex } from '../../shared/store/due-index';
+
+/** How far a claim pushes a connection's due time (its task's visibility budget in the queue). */
+const CLAIM_MS = 10 * 60_000;
+
+/**
+ * Scheduler: EventBridge Scheduler target (the event itself carries nothing we need). Finds due
+ * connections in the sharded due index, claims them and enqueues refresh tasks; republishes
+ * outboxes left by crashes. Stops starting new work at half its remaining time.
+ */
+export const handler = async (_event: unknown, context: Context): Promise<ScanReport> => {
+  const rt = await getRuntime();
+  try {
+    return await scanDue(
+      {
+        index: new DueIndex(rt.dynamo, rt.config.tableName),
+        store: rt.store,
+        sqs: rt.sqs,
+        refreshQueueUrl: rt.config.refreshQueueUrl,
+        publisher: rt.publisher,
+        clock: rt.clock,
+        logger: rt.logger,
+        metrics: rt.metrics,
+      },
+      {
+        shards: rt.config.dueShards,
+        maxPerRun: rt.config.scanMaxPerRun,
+        claimMs: CLAIM_MS,
+        timeBudgetMs: context.getRemainingTimeInMillis() / 2,
+      },
+    );
+  } finally {
+    rt.metrics.flush();
+  }
+};

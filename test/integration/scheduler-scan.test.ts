@@ -1,0 +1,137 @@
+import { type AttributeValue, BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { startFauxqs } from 'fauxqs';
+import pLimit from 'p-limit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { refreshTaskSchema } from '../../shared/pipeline/messages';
+import { scanDue } from '../../shared/pipeline/scan';
+import { silentLogger } from '../../shared/ports/logger';
+import { nullMetrics } from '../../shared/ports/metrics';
+import { DynamoConnectionStore } from '../../shared/store/connections';
+import { DueIndex } from '../../shared/store/due-index';
+import { connectionSk, dueShardOf, integrationPk } from '../../shared/store/table';
+import { ManualClock } from '../support/clock';
+import { RecordingPublisher } from '../support/core';
+import { startTestDynalite, type TestDynamo } from '../support/dynamo';
+
+const SHARDS = 16;
+const TOTAL = 20_000;
+const DUE = 200;
+
+/** Seeds connection items straight into the table (the scan reads only keys and due times). */
+async function seed(dynamo: TestDynamo, table: string, now: number): Promise<void> {
+  const items: Record<string, AttributeValue>[] = [];
+  for (let i = 0; i < TOTAL; i++) {
+    const key = { integrationId: 'acme', connectionId: `user-${i}` };
+    // Every 100th connection is due (in the past); the rest are due within the next day.
+    const dueAt = i % (TOTAL / DUE) === 0 ? now - 1_000 - i : now + 60_000 + i * 1_000;
+    items.push({
+      pk: { S: integrationPk(key.integrationId) },
+      sk: { S: connectionSk(key.connectionId) },
+      due_shard: { N: String(dueShardOf(key, SHARDS)) },
+      due_at: { N: String(dueAt) },
+      next_refresh_at: { N: String(dueAt) },
+    });
+  }
+  const limit = pLimit(8);
+  const batches: Record<string, AttributeValue>[][] = [];
+  for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
+  await Promise.all(
+    batches.map((batch) =>
+      limit(async () => {
+        let request = { [table]: batch.map((Item) => ({ PutRequest: { Item } })) };
+        while (Object.keys(request).length > 0) {
+          const out = await dynamo.client.send(new BatchWriteItemCommand({ RequestItems: request }));
+          request = (out.UnprocessedItems ?? {}) as typeof request;
+        }
+      }),
+    ),
+  );
+}
+
+describe('scheduler scan', () => {
+  let dynamo: TestDynamo;
+  let table: string;
+  let fauxqs: Awaited<ReturnType<typeof startFauxqs>>;
+  let sqs: SQSClient;
+  let queueUrl: string;
+  const clock = new ManualClock();
+
+  beforeAll(async () => {
+    dynamo = await startTestDynalite();
+    table = await dynamo.newTable();
+    fauxqs = await startFauxqs({ port: 0, logger: false });
+    sqs = new SQSClient({
+      endpoint: fauxqs.address,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    queueUrl = fauxqs.createQueue('refresh').queueUrl;
+    await seed(dynamo, table, clock.now());
+  }, 120_000);
+  afterAll(async () => {
+    sqs?.destroy();
+    await Promise.all([dynamo?.close(), fauxqs?.stop()]);
+  });
+
+  const deps = () => ({
+    index: new DueIndex(dynamo.client, table),
+    store: new DynamoConnectionStore(dynamo.client, { tableName: table, dueShards: SHARDS }),
+    sqs,
+    refreshQueueUrl: queueUrl,
+    publisher: new RecordingPublisher(),
+    clock,
+    logger: silentLogger,
+    metrics: nullMetrics,
+  });
+
+  async function drain(): Promise<string[]> {
+    const bodies: string[] = [];
+    for (;;) {
+      const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }));
+      if ((out.Messages ?? []).length === 0) return bodies;
+      bodies.push(...(out.Messages ?? []).map((m) => m.Body ?? ''));
+    }
+  }
+
+  it(`reads about ${DUE} index entries, not ${TOTAL}, and enqueues each due connection once (ids only)`, async () => {
+    const report = await scanDue(deps(), {
+      shards: SHARDS,
+      maxPerRun: 10_000,
+      claimMs: 600_000,
+      timeBudgetMs: 60_000,
+    });
+
+    expect(report).toMatchObject({ due: DUE, claimed: DUE, enqueued: DUE, truncated: false });
+    expect(report.indexEntriesRead).toBeLessThanOrEqual(DUE + SHARDS);
+    const tasks = (await drain()).map((body) => refreshTaskSchema.parse(JSON.parse(body)));
+    expect(new Set(tasks.map((t) => t.connection_id)).size).toBe(DUE);
+    expect(Object.keys(tasks[0] ?? {}).sort()).toEqual(['connection_id', 'due_at', 'integration_id', 'v']);
+  });
+
+  it('claimed connections are not enqueued again by the next tick', async () => {
+    clock.advance(1_000);
+    const report = await scanDue(deps(), {
+      shards: SHARDS,
+      maxPerRun: 10_000,
+      claimMs: 600_000,
+      timeBudgetMs: 60_000,
+    });
+    expect(report).toMatchObject({ due: 0, enqueued: 0 });
+    expect(await drain()).toHaveLength(0);
+  });
+
+  it('a claim that runs out makes the connection due again (a lost task only delays work)', async () => {
+    clock.advance(600_000);
+    // Everything claimed before is due again, plus connections that became due in the meantime.
+    const report = await scanDue(deps(), {
+      shards: SHARDS,
+      maxPerRun: 50,
+      claimMs: 600_000,
+      timeBudgetMs: 60_000,
+    });
+    expect(report.enqueued).toBe(50);
+    expect(report.truncated).toBe(true);
+    expect(await drain()).toHaveLength(50);
+  });
+});
