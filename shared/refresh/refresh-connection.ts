@@ -1,6 +1,6 @@
 import { type TokenSecrets, tokenSecretsSchema } from '../domain/connection';
 import { type ConnectionKey, connectionKeyString } from '../domain/ids';
-import { LeaseHeldError, NotFoundError, ServiceError } from '../errors';
+import { isServiceError, LeaseHeldError, NotFoundError, ServiceError, StaleFenceError } from '../errors';
 import type { RefreshFailure, RefreshOutcome, TokenClient } from '../oauth/types';
 import { shouldRefresh } from '../policy/should-refresh';
 import type { Clock, Random } from '../ports/clock';
@@ -8,7 +8,7 @@ import type { EventPublisher } from '../ports/events';
 import type { IntegrationCredentials, IntegrationSource } from '../ports/integrations';
 import type { EncryptionContext, Keyring } from '../ports/keyring';
 import type { Logger } from '../ports/logger';
-import type { ConnectionStore, StoredConnection } from '../ports/store';
+import type { ConnectionPatch, ConnectionStore, StoredConnection } from '../ports/store';
 import type { Failpoints } from './failpoints';
 import type { RefreshOptions } from './options';
 import { publishOutbox } from './outbox';
@@ -245,7 +245,8 @@ async function underLease(
       raw: { ...outcome.tokens.raw },
     };
     const ciphertext = await deps.keyring.encrypt(encodeSecrets(next), tokensContext(leased));
-    const committed = await store.commit(
+    const committed = await commitDurably(
+      deps,
       leased,
       fence,
       successPatch(leased, outcome.tokens, ciphertext, ctx),
@@ -271,7 +272,7 @@ async function underLease(
       return { outcome: 'refreshed_by_sibling', connection: current };
     }
   }
-  const committed = await store.commit(leased, fence, failurePatch(leased, failure, ctx), now);
+  const committed = await commitDurably(deps, leased, fence, failurePatch(leased, failure, ctx), now);
   logger.warn('refresh failed', {
     ...fields,
     code: failure.code,
@@ -284,6 +285,49 @@ async function underLease(
   });
   await publishOutbox(deps, committed);
   return { outcome: 'failed', connection: committed, failure };
+}
+
+/**
+ * The commit, retried on transient store errors (throttling) within the commit budget: after a
+ * provider call the new tokens exist nowhere else, so giving up early can cost the grant. A retry
+ * that meets a stale fence checks whether an earlier attempt landed after all (its response lost).
+ */
+async function commitDurably(
+  deps: RefreshDeps,
+  leased: StoredConnection,
+  fence: number,
+  patch: ConnectionPatch,
+  now: number,
+): Promise<StoredConnection> {
+  const { store, clock, options } = deps;
+  const deadline = clock.now() + options.commitBudgetMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await store.commit(leased, fence, patch, now);
+    } catch (error) {
+      if (error instanceof StaleFenceError && attempt > 0) {
+        const current = await store.get(leased);
+        const ours = patch.secretsCiphertext;
+        const landed =
+          current !== null &&
+          current.version === fence + 1 &&
+          current.updatedAt === now &&
+          (ours === undefined || sameBytes(current.secretsCiphertext, ours));
+        if (landed) return current;
+      }
+      if (!isServiceError(error, 'store_unavailable') || clock.now() >= deadline) throw error;
+      deps.logger.warn('commit failed transiently; retrying', {
+        integration_id: leased.integrationId,
+        connection_id: leased.connectionId,
+        attempt: attempt + 1,
+      });
+      await clock.sleep(Math.min(1_000, 50 * 2 ** attempt));
+    }
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
 }
 
 /**

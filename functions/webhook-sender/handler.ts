@@ -1,0 +1,58 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Config } from '../../shared/config/config';
+import { ServiceError } from '../../shared/errors';
+import { getRuntime, type Runtime } from '../../shared/runtime';
+import {
+  createWebhookSenderDeps,
+  processWebhookRecord,
+  type WebhookSenderDeps,
+} from '../../shared/webhooks/sender';
+import { parseWebhookSecret } from '../../shared/webhooks/signing';
+
+// Keyed by runtime so a reset runtime (local mode restarts, tests) gets a fresh sender.
+const senders = new WeakMap<Runtime, WebhookSenderDeps>();
+
+function webhookKey(config: Config): Uint8Array {
+  // TODO(secrets-manager): on AWS the infra will pass WEBHOOK_SECRET_ARN; fetch the secret from
+  // Secrets Manager here (cached per container) instead of requiring WEBHOOK_SECRET.
+  if (config.webhookSecret === undefined) {
+    throw new ServiceError('config_invalid', 'WEBHOOK_SECRET is not set: webhooks cannot be signed');
+  }
+  return parseWebhookSecret(config.webhookSecret);
+}
+
+async function sender(): Promise<WebhookSenderDeps> {
+  const rt = await getRuntime();
+  let deps = senders.get(rt);
+  if (deps === undefined) {
+    deps = createWebhookSenderDeps(rt, webhookKey(rt.config));
+    senders.set(rt, deps);
+  }
+  return deps;
+}
+
+/**
+ * Webhook queue consumer: delivers each record's event (records run concurrently) and reports the
+ * failed ones as batch item failures; their redelivery delay is already set on the message.
+ */
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  const deps = await sender();
+  // One processor per invocation: it holds the batch's state, and the local runtime may overlap calls.
+  const processor = new BatchProcessor(EventType.SQS);
+  try {
+    return await processPartialResponse(
+      event,
+      (record: SQSRecord) => processWebhookRecord(deps, record),
+      processor,
+      {
+        context,
+        // A receiver outage fails whole batches routinely; reporting every item (not an invocation
+        // error) keeps Lambda error alarms for real faults. The DLQ alarm tracks lost deliveries.
+        throwOnFullBatchFailure: false,
+      },
+    );
+  } finally {
+    deps.metrics.flush();
+  }
+};
