@@ -26,6 +26,8 @@ export const ENV = {
   /** Refreshes of one integration at once, per process. */
   integrationConcurrency: 'INTEGRATION_CONCURRENCY',
   providerTimeoutMs: 'PROVIDER_TIMEOUT_MS',
+  /** First webhook redelivery delay; the whole schedule scales with it (default 30 s). */
+  webhookRetryFirstDelaySeconds: 'WEBHOOK_RETRY_FIRST_DELAY_SECONDS',
   /** Local endpoints (dynalite / fauxqs); unset on AWS. */
   dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
   sqsEndpoint: 'SQS_ENDPOINT',

@@ -44,16 +44,27 @@ const DOUBLINGS = 7; // 30 s · 2^6 = 32 min is the last doubled step
 const HOUR_STEP_SECONDS = 3_600;
 const CAP_SECONDS = 7_200;
 
+/** The first redelivery delay of the default schedule; `WEBHOOK_RETRY_FIRST_DELAY_SECONDS` scales it. */
+export const DEFAULT_FIRST_DELAY_SECONDS = FIRST_DELAY_SECONDS;
+
 /**
  * Seconds the message stays invisible after its `receiveCount`-th receive failed.
  * @param receiveCount SQS `ApproximateReceiveCount` (1 on the first delivery); values below 1
  *   (or not a number, e.g. a missing attribute) are treated as 1.
+ * @param firstDelaySeconds scales the whole schedule (default 30 s); a shorter one suits local
+ *   runs and tests, never below 1 s per step nor above the SQS limit.
  */
-export function redeliveryDelaySeconds(receiveCount: number): number {
+export function redeliveryDelaySeconds(
+  receiveCount: number,
+  firstDelaySeconds = FIRST_DELAY_SECONDS,
+): number {
   const n = Number.isFinite(receiveCount) ? Math.max(1, Math.floor(receiveCount)) : 1;
-  if (n <= DOUBLINGS) return FIRST_DELAY_SECONDS * 2 ** (n - 1);
-  if (n === DOUBLINGS + 1) return HOUR_STEP_SECONDS;
-  return CAP_SECONDS;
+  const scale = firstDelaySeconds / FIRST_DELAY_SECONDS;
+  let base: number;
+  if (n <= DOUBLINGS) base = FIRST_DELAY_SECONDS * 2 ** (n - 1);
+  else if (n === DOUBLINGS + 1) base = HOUR_STEP_SECONDS;
+  else base = CAP_SECONDS;
+  return Math.min(SQS_MAX_VISIBILITY_SECONDS, Math.max(1, Math.round(base * scale)));
 }
 
 function sumDelays(receives: number): number {

@@ -85,6 +85,8 @@ export interface WebhookSenderDeps {
   readonly metrics: MetricsSink;
   /** @default 15000 */
   readonly timeoutMs?: number;
+  /** Scales the redelivery schedule (see {@link redeliveryDelaySeconds}). @default 30 */
+  readonly firstRetryDelaySeconds?: number;
 }
 
 /** Builds the sender's dependencies from the process runtime and the decoded signing key. */
@@ -94,6 +96,7 @@ export function createWebhookSenderDeps(rt: Runtime, key: Uint8Array): WebhookSe
     key,
     defaultUrl: config.webhookUrl,
     allowPrivateUrls: config.allowPrivateUrls,
+    firstRetryDelaySeconds: config.webhookRetryFirstDelaySeconds,
     destinations: new WebhookDestinations(rt.integrationStore, rt.clock),
     redelivery: sqsRedelivery(rt.sqs, config.webhookQueueUrl),
     dispatcher: createGuardedDispatcher({ allowPrivate: config.allowPrivateUrls }),
@@ -184,7 +187,7 @@ export async function processWebhookRecord(
     return { delivered: true, status: result.status };
   }
   deps.metrics.count('WebhookFailed', 1, { reason: result.reason });
-  const retryIn = redeliveryDelaySeconds(attempt);
+  const retryIn = redeliveryDelaySeconds(attempt, deps.firstRetryDelaySeconds);
   const last = attempt >= WEBHOOK_MAX_RECEIVE_COUNT;
   const { reason, status, detail } = result;
   const failure = { ...fields, destination, reason, status, detail, duration_ms: durationMs };

@@ -34,8 +34,14 @@ describe('webhook redelivery schedule', () => {
   });
 
   it('starts at 30 s, doubles to 32 min, then waits 1 h and 2 h at most', () => {
-    const schedule = receives.slice(0, 10).map(redeliveryDelaySeconds);
+    const schedule = receives.slice(0, 10).map((n) => redeliveryDelaySeconds(n));
     expect(schedule).toEqual([30, 60, 120, 240, 480, 960, 1_920, 3_600, 7_200, 7_200]);
+  });
+
+  it('scales the whole schedule with the first delay, never below 1 s', () => {
+    expect([1, 2, 3, 8, 9].map((n) => redeliveryDelaySeconds(n, 1))).toEqual([1, 2, 4, 120, 240]);
+    expect(redeliveryDelaySeconds(1, 60)).toBe(60);
+    expect(redeliveryDelaySeconds(24, 3_600)).toBe(43_200);
   });
 
   it('treats a missing or nonsensical receive count as the first receive', () => {

@@ -1,0 +1,259 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SetQueueAttributesCommand,
+} from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime';
+import type { ConnectionKey } from '../../shared/domain/ids';
+import type { IntegrationConfig } from '../../shared/providers/resolve';
+import { importCredentials } from '../../shared/refresh/import-credentials';
+import { clientSecretContext } from '../../shared/refresh/integration-source';
+import { getRuntime, type Runtime } from '../../shared/runtime';
+import { type OidcHarness, startOidcProvider } from '../support/oidc';
+import { type ProviderDouble, startProviderDouble } from '../support/provider-double';
+import { rememberSecret } from '../support/secrets';
+import { eventually, startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
+
+// Issue 3 acceptance through the local runtime: the real handlers on dynalite + fauxqs, a real
+// OAuth server with strict rotation (oidc-provider), a real webhook receiver on loopback.
+describe('refresh pipeline through the local runtime', () => {
+  let oidc: OidcHarness;
+  let receiver: WebhookReceiver;
+  let local: LocalRuntime;
+  let rt: Runtime;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    [oidc, receiver] = await Promise.all([
+      startOidcProvider({ rotation: 'strict', accessTokenTtlSeconds: 10 }),
+      startWebhookReceiver(),
+    ]);
+    dataDir = await mkdtemp(join(tmpdir(), 'pipeline-'));
+    local = await startLocalRuntime({
+      port: 0,
+      dataDir,
+      persist: false,
+      scanIntervalSeconds: 1,
+      log: () => {},
+      env: {
+        WEBHOOK_URL: receiver.url,
+        LOG_LEVEL: 'WARN',
+        PROVIDER_TIMEOUT_MS: '3000',
+        WEBHOOK_RETRY_FIRST_DELAY_SECONDS: '1',
+      },
+    });
+    rememberSecret(local.apiKey, local.webhookSecret);
+    rt = await getRuntime();
+  }, 60_000);
+  afterAll(async () => {
+    await local?.stop();
+    await Promise.all([oidc?.close(), receiver?.close()]);
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const client = () => oidc.clients[0] ?? { id: '', secret: '' };
+
+  async function putIntegration(id: string, config: Partial<IntegrationConfig> = {}): Promise<void> {
+    const secret = client().secret;
+    rememberSecret(secret);
+    const ciphertext = await rt.keyring.encrypt(new TextEncoder().encode(secret), clientSecretContext(id));
+    await rt.integrationStore.put(
+      id,
+      { provider: 'custom', client_id: client().id, token_url: oidc.tokenUrl, ...config },
+      ciphertext,
+      Date.now(),
+    );
+    rt.integrations.invalidate(id);
+  }
+
+  async function connect(integrationId: string, count: number, expiresInMs = 10_000) {
+    const { integration } = await rt.integrations.get(integrationId);
+    const keys: Array<ConnectionKey & { refreshToken: string }> = [];
+    for (let i = 0; i < count; i++) {
+      const refreshToken = await oidc.mintRefreshToken({ clientId: client().id });
+      rememberSecret(refreshToken);
+      const key = { integrationId, connectionId: `c-${i}-${randomBytes(3).toString('hex')}` };
+      await importCredentials({ ...rt, random: Math.random }, integration, key, {
+        accessToken: `initial-${randomBytes(12).toString('hex')}`,
+        refreshToken,
+        expiresAt: Date.now() + expiresInMs,
+        tokenType: 'Bearer',
+        scope: null,
+        raw: {},
+      });
+      keys.push({ ...key, refreshToken });
+    }
+    return keys;
+  }
+
+  it('keeps 200 connections with 10-second tokens fresh for three cycles, with no invalid_grant', async () => {
+    await putIntegration('fleet');
+    oidc.resetStats();
+    const keys = await connect('fleet', 200);
+    let expiredSightings = 0;
+    let minHeadroomMs = Number.POSITIVE_INFINITY;
+
+    await eventually(
+      async () => {
+        const all = await Promise.all(keys.map((k) => rt.store.get(k)));
+        const now = Date.now();
+        for (const c of all) {
+          if (c?.accessTokenExpiresAt == null) continue;
+          minHeadroomMs = Math.min(minHeadroomMs, c.accessTokenExpiresAt - now);
+          if (c.accessTokenExpiresAt <= now) expiredSightings++;
+        }
+        return all.every((c) => (c?.credentialGeneration ?? 0) >= 4);
+      },
+      60_000,
+      'three refreshes of every connection',
+    );
+
+    expect(expiredSightings).toBe(0);
+    expect(minHeadroomMs).toBeGreaterThan(0);
+    expect(oidc.stats().invalidGrant).toBe(0);
+    expect(oidc.stats().refreshGrants).toBeGreaterThanOrEqual(600);
+    await Promise.all(keys.map((k) => rt.store.delete(k)));
+  }, 90_000);
+
+  it('a revoked grant produces exactly one connection.reauth_required webhook that verifies', async () => {
+    await putIntegration('revoking');
+    const [key] = await connect('revoking', 1, 4_000);
+    if (key === undefined) throw new Error('no connection');
+    await oidc.revokeGrant(key.refreshToken);
+    const forThis = (w: { event: { type: string; data: { connection_id: string } } }) =>
+      w.event.type === 'connection.reauth_required' && w.event.data.connection_id === key.connectionId;
+
+    await eventually(() => receiver.delivered(forThis).length > 0, 20_000, 'the webhook');
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+
+    const hooks = receiver.delivered(forThis);
+    expect(hooks).toHaveLength(1);
+    const hook = hooks[0];
+    if (hook === undefined) return;
+    expect(() => receiver.verify(hook, local.webhookSecret)).not.toThrow();
+    expect(hook.event.data).toMatchObject({
+      integration_id: 'revoking',
+      provider: 'custom',
+      status: 'needs_reauth',
+      error: { code: 'revoked', provider_error: 'invalid_grant' },
+    });
+    expect(await rt.store.get(key)).toMatchObject({ status: 'needs_reauth', nextRefreshAt: null });
+  }, 40_000);
+
+  it('a 15-second provider outage produces one refresh_failed then one recovered per connection', async () => {
+    let double: ProviderDouble | undefined;
+    try {
+      double = await startProviderDouble({ upstream: oidc.tokenUrl });
+      await putIntegration('outage', {
+        token_url: double.url,
+        refresh: { retry_base_seconds: 1, retry_max_seconds: 3 },
+      });
+      const keys = await connect('outage', 5, 3_000);
+      double.setMode({ mode: 'status', status: 503 });
+      await new Promise((resolve) => setTimeout(resolve, 15_000));
+      double.setMode('proxy');
+      const ofConnection = (id: string) =>
+        receiver.delivered((w) => w.event.data.connection_id === id).map((w) => w.event.type);
+
+      await eventually(
+        () => keys.every((k) => ofConnection(k.connectionId).includes('connection.recovered')),
+        20_000,
+        'recovery of every connection',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+
+      for (const k of keys) {
+        expect(ofConnection(k.connectionId)).toEqual(['connection.refresh_failed', 'connection.recovered']);
+      }
+      expect(double.requests.count).toBeGreaterThan(keys.length * 2);
+    } finally {
+      await double?.close();
+    }
+  }, 60_000);
+
+  it('a receiver answering 500 for a while receives every event afterwards, with the same webhook-id', async () => {
+    await putIntegration('hooks');
+    const keys = await connect('hooks', 2, 60_000);
+    receiver.setStatus(500);
+    for (const k of keys) await oidc.revokeGrant(k.refreshToken);
+    // Force the refreshes now (the API's POST .../refresh does the same).
+    const { refreshConnection } = await import('../../shared/refresh/refresh-connection');
+    await Promise.all(keys.map((k) => refreshConnection(rt.refresh, k, { trigger: 'forced' })));
+    const attempts = (id: string) => receiver.received.filter((w) => w.event.data.connection_id === id);
+
+    await eventually(
+      () => keys.every((k) => attempts(k.connectionId).length >= 3),
+      20_000,
+      'three failed attempts each',
+    );
+    receiver.setStatus(204);
+    await eventually(
+      () => keys.every((k) => attempts(k.connectionId).some((w) => w.answered === 204)),
+      20_000,
+      'delivery after the outage',
+    );
+
+    for (const k of keys) {
+      const tries = attempts(k.connectionId);
+      expect(new Set(tries.map((w) => w.id)).size).toBe(1);
+      expect(tries.filter((w) => w.answered === 204)).toHaveLength(1);
+      const delivered = tries.find((w) => w.answered === 204);
+      if (delivered) expect(() => receiver.verify(delivered, local.webhookSecret)).not.toThrow();
+    }
+  }, 60_000);
+
+  it('a poison refresh message ends in the DLQ while the rest of its batch completes', async () => {
+    await putIntegration('poison');
+    const keys = await connect('poison', 7, 3_600_000);
+    await rt.sqs.send(
+      new SetQueueAttributesCommand({
+        QueueUrl: local.queues.refresh,
+        Attributes: { VisibilityTimeout: '1' },
+      }),
+    );
+    const valid = keys.map((k) =>
+      JSON.stringify({
+        v: 1,
+        integration_id: k.integrationId,
+        connection_id: k.connectionId,
+        due_at: Date.now(),
+      }),
+    );
+    const poison = ['not json', JSON.stringify({ v: 2 }), JSON.stringify({ v: 1, integration_id: '../x' })];
+    await rt.sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: local.queues.refresh,
+        Entries: [...valid, ...poison].map((body, i) => ({ Id: String(i), MessageBody: body })),
+      }),
+    );
+    const count = async (queueUrl: string) => {
+      const out = await rt.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      return (
+        Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
+        Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+      );
+    };
+
+    await eventually(
+      async () => (await count(local.queues.refreshDlq)) >= 3,
+      30_000,
+      'the poison messages in the DLQ',
+    );
+    await eventually(async () => (await count(local.queues.refresh)) === 0, 10_000, 'an empty refresh queue');
+    const dlq = await rt.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: local.queues.refreshDlq, MaxNumberOfMessages: 10 }),
+    );
+    expect((dlq.Messages ?? []).map((m) => m.Body).sort()).toEqual([...poison].sort());
+  }, 45_000);
+});
