@@ -1,16 +1,26 @@
+import { createTokenEndpoint, type TokenEndpoint } from '../oauth/client';
 import type { Runtime } from '../runtime';
-import type { Principal } from './principal';
+import { DynamoApiKeyStore } from '../store/api-keys';
+import { DynamoConnectSessionStore } from '../store/connect-sessions';
 
 /** What the API routes use: the process runtime plus the API's own stores. */
 export interface ApiDeps {
   readonly rt: Runtime;
-  readonly apiKeys: { authenticate(key: string): Promise<Principal | null> };
+  readonly apiKeys: DynamoApiKeyStore;
+  /** Connect-flow sessions (state → PKCE verifier, single use). */
+  readonly sessions: DynamoConnectSessionStore;
+  /** Token endpoint transport for the connect flow's code exchange (SSRF-guarded, per `allowPrivateUrls`). */
+  readonly tokenEndpoint: TokenEndpoint;
 }
 
+/** Builds the API's dependencies once per runtime (the key store caches lookups per process). */
 export function createApiDeps(rt: Runtime): ApiDeps {
   return {
     rt,
-    // Until the key store exists no key is valid: every protected route answers 401.
-    apiKeys: { authenticate: async () => null },
+    apiKeys: new DynamoApiKeyStore(rt.dynamo, rt.config.tableName, rt.clock, {
+      bootstrapAdminSha256: rt.config.adminApiKeySha256,
+    }),
+    sessions: new DynamoConnectSessionStore(rt.dynamo, rt.config.tableName, rt.keyring, rt.clock),
+    tokenEndpoint: createTokenEndpoint({ allowPrivateUrls: rt.config.allowPrivateUrls }),
   };
 }

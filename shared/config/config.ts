@@ -17,6 +17,11 @@ export const configSchema = z.object({
   kmsKeyId: optionalString,
   masterKey: optionalString,
   dataDir: optionalString,
+  adminApiKeySha256: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, 'must be a hex SHA-256 digest (64 characters)')
+    .transform((v) => v.toLowerCase())
+    .optional(),
   webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
   webhookSecret: z
     .string()

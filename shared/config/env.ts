@@ -11,6 +11,8 @@ export const ENV = {
   /** Local keyring: base64 of 32 bytes; otherwise `$DATA_DIR/master.key`. */
   masterKey: 'MASTER_KEY',
   dataDir: 'DATA_DIR',
+  /** Hex SHA-256 of a bootstrap admin API key (the key itself is never configured). */
+  adminApiKeySha256: 'ADMIN_API_KEY_SHA256',
   webhookUrl: 'WEBHOOK_URL',
   /** `whsec_...` signing secret (local mode / tests). */
   webhookSecret: 'WEBHOOK_SECRET',

@@ -29,9 +29,7 @@ export interface TokenClientOptions {
   readonly maxResponseBytes?: number;
 }
 
-type Sent =
-  | { ok: true; status: number; headers: Headers; bodyText: string }
-  | { ok: false; failure: RefreshFailure };
+type Sent = TokenEndpointAnswer;
 
 async function readCapped(body: ReadableStream<Uint8Array> | null, max: number): Promise<string | null> {
   if (body === null) return '';
@@ -51,17 +49,29 @@ async function readCapped(body: ReadableStream<Uint8Array> | null, max: number):
   return new TextDecoder().decode(Buffer.concat(chunks));
 }
 
+/** What the token endpoint answered (status and capped body), or a classified transport failure. */
+export type TokenEndpointAnswer =
+  | { readonly ok: true; readonly status: number; readonly headers: Headers; readonly bodyText: string }
+  | { readonly ok: false; readonly failure: RefreshFailure };
+
 /**
- * Creates the {@link TokenClient}: builds the refresh_token grant (RFC 6749 §6), sends it through
- * an SSRF-guarded dispatcher with a deadline, and classifies every outcome (RFC 6749 §5.2; see
- * {@link processRefreshResponse} and {@link classifyNetworkError}). Redirects are not followed
- * (a 3xx is `invalid_response`). Connect-phase failures are re-sent up to `retryConnectErrors`
- * times within the same deadline; a failure after the request may have reached the provider is
- * returned as `ambiguous` and never re-sent here, because a rotating provider may already have
- * retired the presented refresh token (RFC 9700 §4.14.2). `refresh` resolves, never rejects, for
- * anything the provider or network does.
+ * POSTs a built token request (any grant) the way every provider call must go: the static URL
+ * check and an SSRF-guarded dispatcher, a deadline, no redirects, a capped body, and in-call
+ * re-sends only where the request provably was not sent. Resolves, never rejects, for anything
+ * the provider or network does; interpreting the body is the caller's job.
  */
-export function createTokenClient(options: TokenClientOptions = {}): TokenClient {
+export interface TokenEndpoint {
+  post(request: RefreshRequest, call: RefreshCallOptions): Promise<TokenEndpointAnswer>;
+}
+
+/**
+ * Creates the {@link TokenEndpoint} transport shared by the refresh grant ({@link createTokenClient})
+ * and the authorization_code grant (`exchangeAuthorizationCode`). Connect-phase failures are
+ * re-sent up to `retryConnectErrors` times within the same deadline; a failure after the request
+ * may have reached the provider is returned as `ambiguous` and never re-sent (see
+ * {@link classifyNetworkError}).
+ */
+export function createTokenEndpoint(options: TokenClientOptions = {}): TokenEndpoint {
   const fetchImpl = options.fetch ?? undiciFetch;
   const allowPrivate = options.allowPrivateUrls ?? false;
   const dispatcher = options.dispatcher ?? createGuardedDispatcher({ allowPrivate });
@@ -102,17 +112,13 @@ export function createTokenClient(options: TokenClientOptions = {}): TokenClient
     }
   }
 
-  async function refresh(input: RefreshGrantInput, call: RefreshCallOptions): Promise<RefreshOutcome> {
-    let request: RefreshRequest;
+  async function post(request: RefreshRequest, call: RefreshCallOptions): Promise<TokenEndpointAnswer> {
     try {
-      request = buildRefreshRequest(input);
       assertUrlAllowed(request.url, { allowPrivate });
     } catch (error) {
       if (!isServiceError(error)) throw error; // a bug, not provider behaviour
-      const message = `token request not sent (${error.code}): ${error.message}`;
-      return { ok: false, failure: refreshFailure('client_misconfigured', message, { requestSent: false }) };
+      return notSent(error.code, error.message);
     }
-
     const signal = AbortSignal.timeout(call.timeoutMs);
     let sent: Sent;
     for (let attempt = 0; ; attempt++) {
@@ -125,6 +131,43 @@ export function createTokenClient(options: TokenClientOptions = {}): TokenClient
         break; // deadline reached while waiting: report the last failure
       }
     }
+    return sent;
+  }
+
+  return { post };
+}
+
+function notSent(code: string, message: string): { ok: false; failure: RefreshFailure } {
+  return {
+    ok: false,
+    failure: refreshFailure('client_misconfigured', `token request not sent (${code}): ${message}`, {
+      requestSent: false,
+    }),
+  };
+}
+
+/**
+ * Creates the {@link TokenClient}: builds the refresh_token grant (RFC 6749 §6), sends it through
+ * an SSRF-guarded dispatcher with a deadline, and classifies every outcome (RFC 6749 §5.2; see
+ * {@link processRefreshResponse} and {@link classifyNetworkError}). Redirects are not followed
+ * (a 3xx is `invalid_response`). Connect-phase failures are re-sent up to `retryConnectErrors`
+ * times within the same deadline; a failure after the request may have reached the provider is
+ * returned as `ambiguous` and never re-sent here, because a rotating provider may already have
+ * retired the presented refresh token (RFC 9700 §4.14.2). `refresh` resolves, never rejects, for
+ * anything the provider or network does.
+ */
+export function createTokenClient(options: TokenClientOptions = {}): TokenClient {
+  const endpoint = createTokenEndpoint(options);
+
+  async function refresh(input: RefreshGrantInput, call: RefreshCallOptions): Promise<RefreshOutcome> {
+    let request: RefreshRequest;
+    try {
+      request = buildRefreshRequest(input);
+    } catch (error) {
+      if (!isServiceError(error)) throw error; // a bug, not provider behaviour
+      return notSent(error.code, error.message);
+    }
+    const sent = await endpoint.post(request, call);
     if (!sent.ok) return sent;
     return processRefreshResponse({
       status: sent.status,

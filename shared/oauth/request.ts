@@ -1,7 +1,8 @@
+import type { ResolvedIntegration } from '../domain/integration';
 import type { RefreshGrantInput } from './types';
 import { fillTokenUrl } from './url';
 
-/** A ready-to-send refresh request. Holds secrets (headers, body): never log it. */
+/** A ready-to-send token endpoint request (refresh or code grant). Holds secrets (headers, body): never log it. */
 export interface RefreshRequest {
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
@@ -52,7 +53,22 @@ export function buildRefreshRequest(input: RefreshGrantInput): RefreshRequest {
   for (const [key, value] of Object.entries(integration.refreshParams)) {
     if (!RESERVED_PARAMS.has(key)) params[key] = value;
   }
+  return buildTokenRequest(integration, clientSecret, url, params);
+}
 
+/**
+ * A token endpoint request (any grant) for `params`, with the integration's client authentication
+ * (RFC 6749 §2.3.1): `client_secret_basic` → Authorization header; `client_secret_post` →
+ * `client_id` and `client_secret` in the body; a public client (no secret) → `client_id` in the
+ * body only (§3.2.1). The body is form-urlencoded, or JSON when the integration says so (Notion).
+ */
+export function buildTokenRequest(
+  integration: Pick<ResolvedIntegration, 'clientId' | 'clientAuth' | 'jsonBody'>,
+  clientSecret: string | null,
+  url: string,
+  grantParams: Readonly<Record<string, string>>,
+): RefreshRequest {
+  const params: Record<string, string> = { ...grantParams };
   // Always ask for JSON: GitHub answers form-encoded otherwise, and no provider minds.
   const headers: Record<string, string> = { accept: 'application/json' };
   if (clientSecret === null) {

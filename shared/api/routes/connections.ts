@@ -1,4 +1,149 @@
+import type { ConnectionKey } from '../../domain/ids';
+import { resolveIntegration } from '../../providers/resolve';
+import { importCredentials } from '../../refresh/import-credentials';
+import { refreshConnection } from '../../refresh/refresh-connection';
+import { listConnections } from '../../store/listing';
+import { decodeCursor, encodeCursor } from '../cursor';
 import type { ApiDeps } from '../deps';
-import type { AnyRoute } from '../route';
+import { notFound } from '../errors';
+import { isUnusable, refreshError } from '../refresh-errors';
+import { type AnyRoute, type RouteDef, route } from '../route';
+import { connectionParamsSchema } from '../schemas/common';
+import {
+  connectionInputSchema,
+  connectionListQuerySchema,
+  connectionListSchema,
+  connectionSchema,
+} from '../schemas/connections';
+import { errorResponses } from '../schemas/responses';
+import { connectionView } from '../views';
 
-export const connectionRoutes: readonly AnyRoute<ApiDeps>[] = [];
+const apiRoute = <P, Q, B>(def: RouteDef<ApiDeps, P, Q, B>) => route(def);
+const PATH = '/v1/integrations/{integration_id}/connections/{connection_id}';
+const TAGS = ['connections'];
+const keyOf = (p: { integration_id: string; connection_id: string }): ConnectionKey => ({
+  integrationId: p.integration_id,
+  connectionId: p.connection_id,
+});
+const viewBody = { description: 'The connection', schema: connectionSchema };
+
+/** api.md "Connections" (the token endpoint lives in ./token). */
+export const connectionRoutes: readonly AnyRoute<ApiDeps>[] = [
+  apiRoute({
+    operationId: 'putConnection',
+    summary: 'Import or replace a connection’s credentials',
+    tags: TAGS,
+    method: 'PUT',
+    path: PATH,
+    auth: 'admin',
+    params: connectionParamsSchema,
+    body: connectionInputSchema,
+    responses: {
+      200: { description: 'Replaced', schema: connectionSchema },
+      201: { description: 'Created', schema: connectionSchema },
+      ...errorResponses(404),
+    },
+    handle: async ({ deps: { rt }, params, body }) => {
+      // A consistent read, not the refresh path's cache: an integration deleted a moment ago is gone.
+      const stored = await rt.integrationStore.get(params.integration_id);
+      if (stored === null) throw notFound(`integration ${params.integration_id}`);
+      const integration = resolveIntegration(stored.integrationId, {
+        ...stored.config,
+        client_secret_ciphertext: stored.clientSecretCiphertext,
+      });
+      const expiresAt =
+        body.expires_in !== undefined
+          ? rt.clock.now() + body.expires_in * 1_000
+          : body.expires_at !== undefined
+            ? Date.parse(body.expires_at)
+            : null;
+      const { connection, created } = await importCredentials(rt.refresh, integration, keyOf(params), {
+        accessToken: body.access_token,
+        refreshToken: body.refresh_token ?? null,
+        expiresAt,
+        tokenType: body.token_type ?? null,
+        scope: body.scope ?? null,
+        raw: body.raw ?? {},
+        ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
+      });
+      return { status: created ? 201 : 200, body: connectionView(connection) };
+    },
+  }),
+  apiRoute({
+    operationId: 'getConnection',
+    summary: 'Read a connection (never its tokens)',
+    tags: TAGS,
+    method: 'GET',
+    path: PATH,
+    auth: 'tokens:read',
+    params: connectionParamsSchema,
+    responses: { 200: viewBody, ...errorResponses(404) },
+    handle: async ({ deps: { rt }, params }) => {
+      const connection = await rt.store.get(keyOf(params));
+      if (connection === null) throw notFound(`connection ${params.integration_id}/${params.connection_id}`);
+      return { status: 200, body: connectionView(connection) };
+    },
+  }),
+  apiRoute({
+    operationId: 'deleteConnection',
+    summary: 'Delete a connection',
+    tags: TAGS,
+    method: 'DELETE',
+    path: PATH,
+    auth: 'admin',
+    params: connectionParamsSchema,
+    responses: { 204: { description: 'Deleted' }, ...errorResponses(404) },
+    handle: async ({ deps: { rt }, params }) => {
+      const key = keyOf(params);
+      if ((await rt.store.get(key)) === null)
+        throw notFound(`connection ${params.integration_id}/${params.connection_id}`);
+      // An in-flight refresh cannot resurrect it: its commit is conditioned on the item's version.
+      await rt.store.delete(key);
+      return { status: 204 };
+    },
+  }),
+  apiRoute({
+    operationId: 'listConnections',
+    summary: 'List connections, optionally of one integration and/or in one status',
+    tags: TAGS,
+    method: 'GET',
+    path: '/v1/connections',
+    auth: 'admin',
+    query: connectionListQuerySchema,
+    responses: {
+      200: { description: 'One page of connections', schema: connectionListSchema },
+    },
+    handle: async ({ deps: { rt }, query }) => {
+      const startAfter =
+        query.cursor === undefined ? undefined : decodeCursor(query.cursor, query.integration_id);
+      const page = await listConnections(rt.dynamo, rt.config.tableName, {
+        integrationId: query.integration_id,
+        status: query.status,
+        limit: query.limit,
+        startAfter,
+      });
+      return {
+        status: 200,
+        body: {
+          items: page.items.map(connectionView),
+          next_cursor: page.next === null ? null : encodeCursor(page.next),
+        },
+      };
+    },
+  }),
+  apiRoute({
+    operationId: 'refreshConnection',
+    summary: 'Refresh now (single-flight with every other refresh of the connection)',
+    tags: TAGS,
+    method: 'POST',
+    path: `${PATH}/refresh`,
+    auth: 'admin',
+    params: connectionParamsSchema,
+    responses: { 200: viewBody, ...errorResponses(404, 424, 502, 503) },
+    handle: async ({ deps: { rt }, params }) => {
+      const result = await refreshConnection(rt.refresh, keyOf(params), { trigger: 'forced' });
+      if (isUnusable(result)) throw refreshError(result, rt.clock.now());
+      return { status: 200, body: connectionView(result.connection) };
+    },
+  }),
+];

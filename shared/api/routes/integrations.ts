@@ -1,4 +1,142 @@
+import pLimit from 'p-limit';
+import { isServiceError } from '../../errors';
+import { assertUrlAllowed } from '../../net/ssrf';
+import type { IntegrationConfig } from '../../providers/resolve';
+import { clientSecretContext } from '../../refresh/integration-source';
+import type { Runtime } from '../../runtime';
+import { listIntegrationIds } from '../../store/listing';
 import type { ApiDeps } from '../deps';
-import type { AnyRoute } from '../route';
+import { ApiError, invalidRequest, notFound, type ValidationProblem } from '../errors';
+import { type AnyRoute, type RouteDef, route } from '../route';
+import { integrationParamsSchema } from '../schemas/common';
+import { integrationInputSchema, integrationListSchema, integrationSchema } from '../schemas/integrations';
+import { errorResponses } from '../schemas/responses';
+import { integrationView } from '../views';
 
-export const integrationRoutes: readonly AnyRoute<ApiDeps>[] = [];
+const apiRoute = <P, Q, B>(def: RouteDef<ApiDeps, P, Q, B>) => route(def);
+const PATH = '/v1/integrations/{integration_id}';
+const TAGS = ['integrations'];
+
+/** api.md "Integrations": create or replace, read, list, delete. Admin scope throughout. */
+export const integrationRoutes: readonly AnyRoute<ApiDeps>[] = [
+  apiRoute({
+    operationId: 'putIntegration',
+    summary: 'Create or replace an integration',
+    tags: TAGS,
+    method: 'PUT',
+    path: PATH,
+    auth: 'admin',
+    params: integrationParamsSchema,
+    body: integrationInputSchema,
+    responses: {
+      200: { description: 'Replaced', schema: integrationSchema },
+      201: { description: 'Created', schema: integrationSchema },
+    },
+    handle: async ({ deps: { rt }, params, body }) => {
+      const id = params.integration_id;
+      const { client_secret: clientSecret, ...config } = body;
+      assertUrlsAllowed(rt, config);
+      let ciphertext: Uint8Array | null;
+      if (clientSecret === undefined) {
+        // Omitted on a replace: keep the stored secret (it cannot be read back to be sent again).
+        ciphertext = (await rt.integrationStore.get(id))?.clientSecretCiphertext ?? null;
+      } else if (clientSecret === null) {
+        ciphertext = null;
+      } else {
+        ciphertext = await rt.keyring.encrypt(
+          new TextEncoder().encode(clientSecret),
+          clientSecretContext(id),
+        );
+      }
+      const { created, integration } = await rt.integrationStore.put(id, config, ciphertext, rt.clock.now());
+      rt.integrations.invalidate(id);
+      return { status: created ? 201 : 200, body: integrationView(integration) };
+    },
+  }),
+  apiRoute({
+    operationId: 'getIntegration',
+    summary: 'Read an integration',
+    tags: TAGS,
+    method: 'GET',
+    path: PATH,
+    auth: 'admin',
+    params: integrationParamsSchema,
+    responses: {
+      200: { description: 'The integration', schema: integrationSchema },
+      ...errorResponses(404),
+    },
+    handle: async ({ deps: { rt }, params }) => {
+      const stored = await rt.integrationStore.get(params.integration_id);
+      if (stored === null) throw notFound(`integration ${params.integration_id}`);
+      return { status: 200, body: integrationView(stored) };
+    },
+  }),
+  apiRoute({
+    operationId: 'listIntegrations',
+    summary: 'List every integration (ordered by id)',
+    tags: TAGS,
+    method: 'GET',
+    path: '/v1/integrations',
+    auth: 'admin',
+    responses: {
+      200: { description: 'All integrations', schema: integrationListSchema },
+    },
+    handle: async ({ deps: { rt } }) => {
+      const ids = await listIntegrationIds(rt.dynamo, rt.config.tableName);
+      // Each through the store's own (consistent) read and decoding; a bounded fan-out.
+      const limit = pLimit(16);
+      const stored = await Promise.all(ids.map((id) => limit(() => rt.integrationStore.get(id))));
+      const items = stored.flatMap((s) => (s === null ? [] : [integrationView(s)]));
+      return { status: 200, body: { items } };
+    },
+  }),
+  apiRoute({
+    operationId: 'deleteIntegration',
+    summary: 'Delete an integration that has no connections',
+    tags: TAGS,
+    method: 'DELETE',
+    path: PATH,
+    auth: 'admin',
+    params: integrationParamsSchema,
+    responses: {
+      204: { description: 'Deleted' },
+      ...errorResponses(404, 409),
+    },
+    handle: async ({ deps: { rt }, params }) => {
+      const id = params.integration_id;
+      if (await rt.integrationStore.hasConnections(id)) {
+        throw new ApiError(409, 'conflict', `integration ${id} still has connections; delete them first`);
+      }
+      const deleted = await rt.integrationStore.delete(id);
+      rt.integrations.invalidate(id);
+      if (!deleted) throw notFound(`integration ${id}`);
+      return { status: 204 };
+    },
+  }),
+];
+
+const URL_FIELDS = ['token_url', 'authorization_url', 'webhook_url'] as const;
+
+/**
+ * SSRF guard (reliability.md promise 14) on the URLs an integration configures: https only and no
+ * literal private, loopback or link-local host, unless `ALLOW_PRIVATE_URLS`. `{placeholders}` are
+ * filled with a harmless value here; the refresh path checks the filled URL again at connect time.
+ * Catalogue defaults are not checked: they are ours.
+ * @throws ApiError 400 `invalid_request` naming each refused field
+ */
+function assertUrlsAllowed(rt: Runtime, config: IntegrationConfig): void {
+  const problems: ValidationProblem[] = [];
+  for (const field of URL_FIELDS) {
+    const value = config[field];
+    if (value === undefined) continue;
+    try {
+      assertUrlAllowed(value.replace(/\{[A-Za-z_][A-Za-z0-9_]*\}/g, 'x'), {
+        allowPrivate: rt.config.allowPrivateUrls,
+      });
+    } catch (error) {
+      if (!isServiceError(error)) throw error;
+      problems.push({ path: `body.${field}`, message: error.message });
+    }
+  }
+  if (problems.length > 0) throw invalidRequest('URL not allowed', problems);
+}

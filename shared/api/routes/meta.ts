@@ -1,4 +1,38 @@
+import { z } from 'zod';
 import type { ApiDeps } from '../deps';
-import type { AnyRoute } from '../route';
+import { buildOpenApiDocument, type OpenApiDocument } from '../openapi';
+import { route } from '../route';
 
-export const metaRoutes: readonly AnyRoute<ApiDeps>[] = [];
+/** `info.version` of the document: the contract is api.md v1. */
+export const API_DOCUMENT_VERSION = '1.0.0';
+
+const openApiSchema = z
+  .object({ openapi: z.literal('3.1.0') })
+  .loose()
+  .meta({ id: 'OpenApiDocument', description: 'An OpenAPI 3.1 document' });
+
+let built: OpenApiDocument | undefined;
+
+export const metaRoutes = [
+  route<ApiDeps>({
+    operationId: 'getOpenApiDocument',
+    summary: 'This API as an OpenAPI 3.1 document',
+    tags: ['meta'],
+    method: 'GET',
+    path: '/v1/openapi.json',
+    // api.md: every /v1 route needs a key; the least privileged one will do.
+    auth: 'tokens:read',
+    responses: { 200: { description: 'The OpenAPI document', schema: openApiSchema } },
+    handle: async ({ deps }) => {
+      // Imported here, not at the top: index.ts imports this module, and a static import back would
+      // make the result depend on which of the two loads first.
+      const { routes } = await import('./index');
+      // Built once per process: the route table and PUBLIC_URL do not change while it runs.
+      built ??= buildOpenApiDocument(routes, {
+        serverUrl: deps.rt.config.publicUrl,
+        version: API_DOCUMENT_VERSION,
+      });
+      return { status: 200, body: built };
+    },
+  }),
+];

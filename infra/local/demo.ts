@@ -1,0 +1,171 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import type { ConnectionKey } from '../../shared/domain/ids';
+import { silentLogger } from '../../shared/ports/logger';
+import { importCredentials } from '../../shared/refresh/import-credentials';
+import { clientSecretContext } from '../../shared/refresh/integration-source';
+import { getRuntime } from '../../shared/runtime';
+import { type DemoProvider, startDemoProvider } from './demo-provider';
+import type { LocalRuntime } from './runtime';
+
+const INTEGRATION_ID = 'demo';
+const USERS = ['alice', 'bob', 'carol', 'dave', 'erin'] as const;
+const REVOKED_USER = 'carol';
+const ACCESS_TOKEN_TTL_SECONDS = 20;
+const REVOKE_AFTER_MS = 30_000;
+
+const say = (line: string) => console.log(`[demo ${new Date().toISOString().slice(11, 19)}] ${line}`);
+const clock = (ms: number | null) => (ms === null ? 'never' : new Date(ms).toISOString().slice(11, 19));
+
+/**
+ * `npm start -- --demo`: a demo OAuth provider (oidc-provider, strict rotation, 20 s access
+ * tokens), a webhook receiver that verifies every signature with the reference Standard Webhooks
+ * library, one `custom` integration and five connections. After 30 s the provider revokes
+ * carol's grant, so within a minute the log shows her refresh fail as `revoked`, the connection
+ * turn `needs_reauth` and the `connection.reauth_required` webhook arrive. One line per refresh,
+ * failure and webhook.
+ */
+export async function startDemo(local: LocalRuntime): Promise<{ stop(): Promise<void> }> {
+  const receiver = await startReceiver(local.webhookSecret);
+  const provider = await startDemoProvider({
+    accessTokenTtlSeconds: ACCESS_TOKEN_TTL_SECONDS,
+    redirectUri: `${local.publicUrl}/v1/oauth/callback`,
+  });
+  const grants = await register(provider, receiver.url);
+  say(`provider ${provider.issuer} (rotating refresh tokens, ${ACCESS_TOKEN_TTL_SECONDS} s access tokens)`);
+  say(`integration "${INTEGRATION_ID}" with connections ${USERS.join(', ')}; webhooks to ${receiver.url}`);
+  say(`in ${REVOKE_AFTER_MS / 1000} s the provider revokes ${REVOKED_USER}'s grant`);
+
+  const revoke = setTimeout(() => {
+    const grantId = grants.get(REVOKED_USER);
+    if (grantId === undefined) return;
+    void provider
+      .revoke(grantId)
+      .then(() => say(`provider: revoked ${REVOKED_USER}'s grant (as if the user removed access)`));
+  }, REVOKE_AFTER_MS);
+  const watcher = watchConnections();
+  return {
+    async stop() {
+      clearTimeout(revoke);
+      watcher.stop();
+      await Promise.all([provider.close(), closeServer(receiver.server)]);
+    },
+  };
+}
+
+/** Stores the integration (client secret encrypted by the keyring) and imports one connection per user. */
+async function register(provider: DemoProvider, webhookUrl: string): Promise<Map<string, string>> {
+  const rt = await getRuntime();
+  const now = Date.now();
+  const secret = await rt.keyring.encrypt(
+    new TextEncoder().encode(provider.clientSecret),
+    clientSecretContext(INTEGRATION_ID),
+  );
+  const config = {
+    provider: 'custom',
+    client_id: provider.clientId,
+    token_url: provider.tokenUrl,
+    authorization_url: provider.authorizationUrl,
+    scopes: ['openid', 'offline_access'],
+    authorization_params: { prompt: 'consent' },
+    client_auth: 'client_secret_basic' as const,
+    webhook_url: webhookUrl,
+    rotates_refresh_token: true,
+    reuse_grace_seconds: 0,
+    refresh: { jitter_seconds: 2 },
+  };
+  await rt.integrationStore.put(INTEGRATION_ID, config, secret, now);
+  rt.integrations.invalidate(INTEGRATION_ID);
+  const { integration } = await rt.integrations.get(INTEGRATION_ID);
+  const deps = { ...rt, random: Math.random, logger: silentLogger };
+  const grants = new Map<string, string>();
+  for (const [i, user] of USERS.entries()) {
+    const { refreshToken, grantId } = await provider.mint(user);
+    grants.set(user, grantId);
+    // A placeholder access token that expires soon, staggered, so the first refreshes come at once.
+    await importCredentials(deps, integration, key(user), {
+      accessToken: `demo-initial-${user}`,
+      refreshToken,
+      expiresAt: now + (4 + 2 * i) * 1_000,
+      tokenType: 'Bearer',
+      scope: 'openid offline_access',
+      raw: {},
+      metadata: { demo: true },
+    });
+  }
+  return grants;
+}
+
+/** Polls the connections and prints one line per refresh, failure and status change. */
+function watchConnections(): { stop(): void } {
+  const last = new Map<string, { refreshedAt: number | null; status: string; failures: number }>();
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void (async () => {
+      const rt = await getRuntime();
+      for (const user of USERS) {
+        const c = await rt.store.get(key(user));
+        if (c === null) continue;
+        const before = last.get(user);
+        last.set(user, { refreshedAt: c.lastRefreshAt, status: c.status, failures: c.consecutiveFailures });
+        if (before === undefined) continue;
+        if (c.lastRefreshAt !== before.refreshedAt) {
+          say(
+            `refresh  ${user.padEnd(6)} ok, access token valid until ${clock(c.accessTokenExpiresAt)}, next at ${clock(c.nextRefreshAt)}`,
+          );
+        }
+        if (c.consecutiveFailures > before.failures && c.lastError !== null) {
+          const e = c.lastError;
+          say(
+            `failure  ${user.padEnd(6)} ${e.code}${e.provider_error === null ? '' : ` (${e.provider_error})`}: now ${c.status}`,
+          );
+        } else if (c.status !== before.status) {
+          say(`status   ${user.padEnd(6)} ${before.status} -> ${c.status}`);
+        }
+      }
+    })()
+      .catch((error: unknown) => say(`watcher: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => {
+        busy = false;
+      });
+  }, 500);
+  return { stop: () => clearInterval(timer) };
+}
+
+/** The app's side: verifies each delivery's signature and prints the event on one line. */
+async function startReceiver(secret: string): Promise<{ url: string; server: Server }> {
+  const verifier = new Webhook(secret);
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      try {
+        const event = verifier.verify(body, req.headers as Record<string, string>) as {
+          type: string;
+          data: { connection_id: string; status: string; error: { code: string } | null };
+        };
+        const cause = event.data.error === null ? '' : ` (${event.data.error.code})`;
+        say(
+          `webhook  ${event.type} for ${event.data.connection_id}: ${event.data.status}${cause}, signature verified`,
+        );
+        res.writeHead(204).end();
+      } catch {
+        say('webhook  REJECTED: signature did not verify');
+        res.writeHead(400).end();
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks`, server };
+}
+
+const key = (user: string): ConnectionKey => ({ integrationId: INTEGRATION_ID, connectionId: user });
+
+function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
+}

@@ -1,0 +1,87 @@
+/**
+ * `npm start`: the whole service on this machine (api.md "Local mode configuration").
+ *
+ *   npm start                 # Ctrl-C stops it (the terminal signals the whole process group)
+ *   npm start -- --demo       # plus a demo OAuth provider, webhook receiver and connections
+ *
+ * Under a process manager (systemd, pm2, Docker, supervisord) run the entry directly: npm 11 does
+ * not forward SIGTERM to the script it runs, so stopping `npm start` leaves the service orphaned,
+ * and `npx tsx ...` has the same problem (npx is npm exec). Both of these stop cleanly on SIGTERM:
+ *
+ *   node --import tsx infra/local/main.ts
+ *   ./node_modules/.bin/tsx infra/local/main.ts
+ */
+import { join } from 'node:path';
+import { API_KEY_FILE, WEBHOOK_SECRET_FILE } from './config';
+import { type LocalRuntime, startLocalRuntime } from './runtime';
+
+const args = process.argv.slice(2);
+const demo = args.includes('--demo');
+
+async function main(): Promise<void> {
+  // The demo wants fast scans and quiet JSON logs so its one-line-per-event log stays readable;
+  // explicit settings still win.
+  const demoDefaults: Record<string, string> = demo ? { SCAN_INTERVAL_SECONDS: '2', LOG_LEVEL: 'warn' } : {};
+  const env = Object.fromEntries(Object.entries(demoDefaults).filter(([name]) => !process.env[name]));
+  const runtime = await startLocalRuntime({ env });
+  let stopDemo: (() => Promise<void>) | undefined;
+  let signals = 0;
+  const shutdown = (signal: string) => {
+    signals += 1;
+    if (signals > 1) {
+      console.log(`\n${signal} again: exiting without waiting`);
+      process.exit(1);
+    }
+    console.log(`\n${signal}: stopping (waiting for in-flight work; press Ctrl-C again to force)`);
+    void (async () => {
+      await stopDemo?.();
+      await runtime.stop();
+      process.exit(0);
+    })().catch((error: unknown) => {
+      console.error('shutdown failed:', error instanceof Error ? error.message : error);
+      process.exit(1);
+    });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  console.log(banner(runtime));
+  if (demo) stopDemo = (await (await import('./demo')).startDemo(runtime)).stop;
+}
+
+function banner(rt: LocalRuntime): string {
+  const secret = (value: string, source: string, file: string, envName: string) =>
+    source === 'generated'
+      ? `${value}\n${' '.repeat(17)}(generated now, kept in ${join(rt.dataDir, file)})`
+      : source === 'env'
+        ? `(from ${envName})`
+        : `(in ${join(rt.dataDir, file)})`;
+  return [
+    '',
+    `oauth-refresher (local) on ${rt.url}`,
+    `  data dir       ${rt.dataDir}`,
+    `  public URL     ${rt.publicUrl}  (OAuth callback: ${rt.publicUrl}/v1/oauth/callback)`,
+    `  admin API key  ${secret(rt.apiKey, rt.apiKeySource, API_KEY_FILE, 'API_KEY')}`,
+    `  webhook secret ${secret(rt.webhookSecret, rt.webhookSecretSource, WEBHOOK_SECRET_FILE, 'WEBHOOK_SECRET')}`,
+    `  webhooks to    ${rt.webhookUrl ?? '(none: events are logged and dropped)'}`,
+    `  scans every    ${rt.scanIntervalSeconds} s`,
+    ...(rt.restoredWebhooks > 0
+      ? [`  re-queued      ${rt.restoredWebhooks} webhook(s) saved at the last stop`]
+      : []),
+    '',
+    `  try: curl ${rt.url}/health`,
+    '  stop: Ctrl-C (under a process manager run `node --import tsx infra/local/main.ts`, not npm start)',
+    '',
+  ].join('\n');
+}
+
+main().catch((error: unknown) => {
+  const code = (error as NodeJS.ErrnoException).code;
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(
+    code === 'EADDRINUSE'
+      ? `cannot start: the port is in use (set PORT to another one): ${message}`
+      : `cannot start: ${message}`,
+  );
+  process.exit(1);
+});

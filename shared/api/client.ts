@@ -1,0 +1,163 @@
+/**
+ * A typed client for the HTTP API (api.md), for apps that call the service:
+ *
+ *   const api = createApiClient({ baseUrl: 'https://...', apiKey: process.env.OAUTH_REFRESHER_KEY });
+ *   const { access_token } = await api.getToken('google-prod', 'user-42', { min_validity_seconds: 300 });
+ *
+ * Types come from the zod schemas the server validates with, imported as types only: the client
+ * pulls in neither zod nor any server code, and does not re-validate answers at run time.
+ */
+import type { z } from 'zod';
+import type { healthSchema } from './schemas/common';
+import type { connectSessionSchema, createConnectSessionSchema } from './schemas/connect';
+import type {
+  connectionInputSchema,
+  connectionListQuerySchema,
+  connectionListSchema,
+  connectionSchema,
+} from './schemas/connections';
+import type {
+  integrationInputSchema,
+  integrationListSchema,
+  integrationSchema,
+} from './schemas/integrations';
+import type { accessTokenSchema, tokenQuerySchema } from './schemas/token';
+
+export type Health = z.output<typeof healthSchema>;
+export type IntegrationInput = z.input<typeof integrationInputSchema>;
+export type Integration = z.output<typeof integrationSchema>;
+export type IntegrationList = z.output<typeof integrationListSchema>;
+export type ConnectionInput = z.input<typeof connectionInputSchema>;
+export type Connection = z.output<typeof connectionSchema>;
+export type ConnectionList = z.output<typeof connectionListSchema>;
+export type AccessToken = z.output<typeof accessTokenSchema>;
+export type ConnectSessionInput = z.input<typeof createConnectSessionSchema>;
+export type ConnectSession = z.output<typeof connectSessionSchema>;
+
+// Query values travel as strings; the server coerces them, so the client takes their natural types.
+export type TokenQuery = {
+  readonly min_validity_seconds?: z.output<typeof tokenQuerySchema>['min_validity_seconds'];
+  readonly force_refresh?: boolean | z.input<typeof tokenQuerySchema>['force_refresh'];
+};
+export type ConnectionListQuery = Omit<z.input<typeof connectionListQuerySchema>, 'limit'> & {
+  readonly limit?: number;
+};
+
+/** A non-2xx answer (api.md error envelope), or `status: 0` when no answer arrived. */
+export class ApiClientError extends Error {
+  override readonly name = 'ApiClientError';
+  constructor(
+    readonly status: number,
+    /** api.md code (`not_found`, `reauth_required`, ...); `network_error` or `http_error` otherwise. */
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+    /** From `Retry-After` on 503 answers. */
+    readonly retryAfterSeconds?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface ApiClientOptions {
+  /** The API's base URL (local: `http://127.0.0.1:4000`; AWS: the stack's API URL). */
+  readonly baseUrl: string;
+  readonly apiKey: string;
+  /** @default globalThis.fetch */
+  readonly fetch?: typeof globalThis.fetch;
+}
+
+/** Creates a client; every method throws {@link ApiClientError} for anything but a 2xx answer. */
+export function createApiClient(options: ApiClientOptions) {
+  const base = options.baseUrl.replace(/\/+$/, '');
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+
+  async function call<T>(method: string, path: string, body?: unknown, query?: object): Promise<T> {
+    const url = `${base}${path}${queryString(query)}`;
+    let response: Response;
+    try {
+      response = await fetchImpl(url, {
+        method,
+        headers: {
+          authorization: `Bearer ${options.apiKey}`,
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch (error) {
+      throw new ApiClientError(0, 'network_error', `${method} ${path}: no answer`, undefined, undefined, {
+        cause: error,
+      });
+    }
+    const text = await response.text();
+    if (!response.ok) throw toError(method, path, response, text);
+    return (text === '' ? undefined : JSON.parse(text)) as T;
+  }
+
+  const integration = (id: string) => `/v1/integrations/${encodeURIComponent(id)}`;
+  const connection = (iid: string, cid: string) =>
+    `${integration(iid)}/connections/${encodeURIComponent(cid)}`;
+
+  return {
+    getHealth: () => call<Health>('GET', '/health'),
+    /** Creates or replaces an integration. */
+    putIntegration: (integrationId: string, body: IntegrationInput) =>
+      call<Integration>('PUT', integration(integrationId), body),
+    getIntegration: (integrationId: string) => call<Integration>('GET', integration(integrationId)),
+    listIntegrations: () => call<IntegrationList>('GET', '/v1/integrations'),
+    /** 409 `conflict` while the integration still has connections. */
+    deleteIntegration: (integrationId: string) => call<void>('DELETE', integration(integrationId)),
+    /** Imports or replaces credentials obtained elsewhere. */
+    putConnection: (integrationId: string, connectionId: string, body: ConnectionInput) =>
+      call<Connection>('PUT', connection(integrationId, connectionId), body),
+    getConnection: (integrationId: string, connectionId: string) =>
+      call<Connection>('GET', connection(integrationId, connectionId)),
+    /** The hot path: an access token valid for at least `min_validity_seconds` (424 when re-auth is needed). */
+    getToken: (integrationId: string, connectionId: string, query: TokenQuery = {}) =>
+      call<AccessToken>('GET', `${connection(integrationId, connectionId)}/token`, undefined, query),
+    refreshConnection: (integrationId: string, connectionId: string) =>
+      call<Connection>('POST', `${connection(integrationId, connectionId)}/refresh`),
+    deleteConnection: (integrationId: string, connectionId: string) =>
+      call<void>('DELETE', connection(integrationId, connectionId)),
+    /** One page; pass `next_cursor` back as `cursor` for the next. */
+    listConnections: (query: ConnectionListQuery = {}) =>
+      call<ConnectionList>('GET', '/v1/connections', undefined, query),
+    createConnectSession: (body: ConnectSessionInput) =>
+      call<ConnectSession>('POST', '/v1/connect-sessions', body),
+  };
+}
+
+/** The client's type, for code that receives one (e.g. a mock in an app's tests). */
+export type ApiClient = ReturnType<typeof createApiClient>;
+
+function queryString(query: object | undefined): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query ?? {}))
+    if (value !== undefined && value !== null) params.set(name, String(value));
+  const text = params.toString();
+  return text === '' ? '' : `?${text}`;
+}
+
+function toError(method: string, path: string, response: Response, text: string): ApiClientError {
+  const retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN);
+  const retryAfterSeconds = Number.isFinite(retryAfter) ? retryAfter : undefined;
+  let envelope: { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined;
+  try {
+    envelope = JSON.parse(text);
+  } catch {
+    envelope = undefined;
+  }
+  const error = envelope?.error;
+  if (typeof error?.code === 'string' && typeof error.message === 'string')
+    return new ApiClientError(response.status, error.code, error.message, error.details, retryAfterSeconds);
+  // Not the service's envelope (a proxy, a gateway timeout): keep the status, not the body.
+  return new ApiClientError(
+    response.status,
+    'http_error',
+    `${method} ${path}: HTTP ${response.status}`,
+    undefined,
+    retryAfterSeconds,
+  );
+}

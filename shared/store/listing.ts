@@ -1,0 +1,187 @@
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  QueryCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { ConnectionStatus } from '../domain/connection';
+import { ServiceError } from '../errors';
+import type { StoredConnection } from '../ports/store';
+import { A, decodeConnection } from './codec';
+import { ExpressionBuilder, s } from './expression';
+import { connectionSk, INTEGRATION_SK, integrationPk } from './table';
+
+/**
+ * Listings for the admin API (api.md `GET /v1/integrations`, `GET /v1/connections`). Kept apart
+ * from the stores the refresh path uses: these read many items and are never on a hot path.
+ */
+
+/** A position in the table: the primary key of the last item returned (what ExclusiveStartKey takes). */
+export interface PageKey {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+export interface ConnectionPageRequest {
+  /** Query this integration's partition; otherwise Scan the table. */
+  readonly integrationId?: string | undefined;
+  readonly status?: ConnectionStatus | undefined;
+  readonly limit: number;
+  readonly startAfter?: PageKey | undefined;
+}
+
+export interface ConnectionPage {
+  readonly items: StoredConnection[];
+  /** Where the next page starts; null when the listing is exhausted. */
+  readonly next: PageKey | null;
+}
+
+/**
+ * DynamoDB pages read per API call at most. A selective `status` filter over a big table could
+ * otherwise read the whole table in one request (and outlive API Gateway's 30 s); past the budget
+ * the page is returned short, with a cursor.
+ */
+const MAX_READS_PER_PAGE = 20;
+/** Items evaluated per read when a filter may drop some: fewer round trips for sparse matches. */
+const FILTERED_READ_SIZE = 200;
+
+/**
+ * One page of connections, filled up to `limit` across as many DynamoDB reads as needed (a filter
+ * may drop items from a read). `next` is the key of the last returned item when more may follow,
+ * so a cursor never skips an item that a read returned but the page had no room for. As with any
+ * DynamoDB pagination, a full page may carry a cursor whose next page is empty.
+ * @throws ServiceError `store_unavailable`
+ */
+export async function listConnections(
+  client: DynamoDBClient,
+  tableName: string,
+  request: ConnectionPageRequest,
+): Promise<ConnectionPage> {
+  const items: StoredConnection[] = [];
+  let start: Record<string, AttributeValue> | undefined =
+    request.startAfter === undefined ? undefined : keyAttributes(request.startAfter);
+  for (let read = 0; read < MAX_READS_PER_PAGE; read++) {
+    const remaining = request.limit - items.length;
+    const out = await readConnections(client, tableName, request, remaining, start);
+    const found = (out.Items ?? []).map(decodeConnection);
+    if (found.length >= remaining) {
+      const taken = found.slice(0, remaining);
+      items.push(...taken);
+      const last = taken.at(-1);
+      const more = found.length > remaining || out.LastEvaluatedKey !== undefined;
+      return { items, next: more && last !== undefined ? keyOfConnection(last) : null };
+    }
+    items.push(...found);
+    if (out.LastEvaluatedKey === undefined) return { items, next: null };
+    start = out.LastEvaluatedKey;
+  }
+  return { items, next: start === undefined ? null : pageKeyOf(start) };
+}
+
+interface ReadOutput {
+  readonly Items?: Record<string, AttributeValue>[] | undefined;
+  readonly LastEvaluatedKey?: Record<string, AttributeValue> | undefined;
+}
+
+function readConnections(
+  client: DynamoDBClient,
+  tableName: string,
+  request: ConnectionPageRequest,
+  remaining: number,
+  start: Record<string, AttributeValue> | undefined,
+): Promise<ReadOutput> {
+  const x = new ExpressionBuilder();
+  const pk = x.name('pk');
+  const sk = x.name('sk');
+  const connections = `begins_with(${sk}, ${x.value(s('C#'))})`;
+  const statusFilter =
+    request.status === undefined ? undefined : `${x.name(A.status)} = ${x.value(s(request.status))}`;
+  const base = {
+    TableName: tableName,
+    ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+  };
+  if (request.integrationId !== undefined) {
+    // The integration's partition, connections only (the key condition skips the integration item).
+    const keyCondition = `${pk} = ${x.value(s(integrationPk(request.integrationId)))} AND ${connections}`;
+    return send('Query', () =>
+      client.send(
+        new QueryCommand({
+          ...base,
+          KeyConditionExpression: keyCondition,
+          ...(statusFilter === undefined ? {} : { FilterExpression: statusFilter }),
+          Limit: statusFilter === undefined ? remaining : Math.max(remaining, FILTERED_READ_SIZE),
+          ...x.attributes(),
+        }),
+      ),
+    );
+  }
+  // The whole table: integrations, API keys and sessions live beside connections, so filter to them.
+  const filter = [`begins_with(${pk}, ${x.value(s('I#'))})`, connections, statusFilter]
+    .filter((part) => part !== undefined)
+    .join(' AND ');
+  return send('Scan', () =>
+    client.send(
+      new ScanCommand({
+        ...base,
+        FilterExpression: filter,
+        Limit: Math.max(remaining, FILTERED_READ_SIZE),
+        ...x.attributes(),
+      }),
+    ),
+  );
+}
+
+/**
+ * Every integration id, by a Scan filtered on `sk = 'I'`. Integrations live in their own
+ * partitions beside their connections (no index lists them), so this reads the whole table: fine
+ * for an admin listing of a table with thousands of connections; past that, keep a list item or an
+ * index maintained by the integration store.
+ * @throws ServiceError `store_unavailable`
+ */
+export async function listIntegrationIds(client: DynamoDBClient, tableName: string): Promise<string[]> {
+  const ids: string[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const x = new ExpressionBuilder();
+    const out = await send('Scan', () =>
+      client.send(
+        new ScanCommand({
+          TableName: tableName,
+          FilterExpression: `${x.name('sk')} = ${x.value(s(INTEGRATION_SK))} AND begins_with(${x.name('pk')}, ${x.value(s('I#'))})`,
+          ProjectionExpression: x.name('pk'),
+          ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+          ...x.attributes(),
+        }),
+      ),
+    );
+    for (const item of out.Items ?? []) {
+      const pk = item.pk?.S;
+      if (pk !== undefined) ids.push(pk.slice(2));
+    }
+    start = out.LastEvaluatedKey;
+  } while (start !== undefined);
+  return ids.sort();
+}
+
+function keyAttributes(key: PageKey): Record<string, AttributeValue> {
+  return { pk: s(key.pk), sk: s(key.sk) };
+}
+
+function keyOfConnection(c: StoredConnection): PageKey {
+  return { pk: integrationPk(c.integrationId), sk: connectionSk(c.connectionId) };
+}
+
+function pageKeyOf(attributes: Record<string, AttributeValue>): PageKey | null {
+  const pk = attributes.pk?.S;
+  const sk = attributes.sk?.S;
+  return pk === undefined || sk === undefined ? null : { pk, sk };
+}
+
+async function send<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    const name = error instanceof Error ? error.name : 'UnknownError';
+    throw new ServiceError('store_unavailable', `DynamoDB ${operation} failed (${name})`, { cause: error });
+  }
+}

@@ -1,0 +1,175 @@
+import { timingSafeEqual } from 'node:crypto';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { NotFoundError, ServiceError } from '../../shared/errors';
+import { apiKeySha256, BOOTSTRAP_ADMIN_ID, DynamoApiKeyStore } from '../../shared/store/api-keys';
+import { ManualClock } from '../support/clock';
+import { startTestDynalite, type TestDynamo } from '../support/dynamo';
+import { rememberSecret } from '../support/secrets';
+
+describe('DynamoApiKeyStore', () => {
+  let dynamo: TestDynamo;
+  let table: string;
+  let clock: ManualClock;
+  const compare = vi.fn((a: Buffer, b: Buffer) => timingSafeEqual(a, b));
+  const newStore = (options: ConstructorParameters<typeof DynamoApiKeyStore>[3] = {}) =>
+    new DynamoApiKeyStore(dynamo.client, table, clock, { compare, ...options });
+  const create = async (store: DynamoApiKeyStore, name: string, scopes: ['admin'] | ['tokens:read']) => {
+    const created = await store.create({ name, scopes });
+    rememberSecret(created.key);
+    return created;
+  };
+
+  beforeAll(async () => {
+    dynamo = await startTestDynalite();
+  }, 60_000);
+  afterAll(async () => dynamo?.close());
+  beforeEach(async () => {
+    table = await dynamo.newTable();
+    clock = new ManualClock();
+    compare.mockClear();
+  });
+
+  it('creates a key shown once, stored only as its digest, that authenticates with its scopes', async () => {
+    const store = newStore();
+    const { key, record } = await create(store, 'ci', ['tokens:read']);
+
+    expect(key).toMatch(/^ork_[A-Za-z0-9_-]{43}$/);
+    expect(record).toEqual({
+      key_id: expect.stringMatching(/^key_[0-9a-f]{12}$/),
+      name: 'ci',
+      scopes: ['tokens:read'],
+      prefix: key.slice(0, 8),
+      created_at: new Date(clock.now()).toISOString(),
+    });
+    const raw = JSON.stringify(await dynamo.client.send(new ScanCommand({ TableName: table })));
+    expect(raw).not.toContain(key);
+    expect(raw).toContain(apiKeySha256(key).toString('hex'));
+
+    await expect(store.authenticate(key)).resolves.toEqual({
+      kind: 'api_key',
+      id: record.key_id,
+      scopes: ['tokens:read'],
+    });
+  });
+
+  it('lists keys oldest first without keys or digests', async () => {
+    const store = newStore();
+    const admin = await create(store, 'ops', ['admin']);
+    clock.advance(1_000);
+    const reader = await create(store, 'ci', ['tokens:read']);
+
+    const listed = await store.list();
+    expect(listed.map((r) => r.key_id)).toEqual([admin.record.key_id, reader.record.key_id]);
+    const text = JSON.stringify(listed);
+    for (const { key } of [admin, reader]) {
+      expect(text).not.toContain(key);
+      expect(text).not.toContain(apiKeySha256(key).toString('hex'));
+    }
+  });
+
+  it('refuses a revoked key and keeps the first revocation time', async () => {
+    const store = newStore();
+    const { key, record } = await create(store, 'old', ['admin']);
+    expect(await store.authenticate(key)).not.toBeNull();
+
+    const revoked = await store.revoke(record.key_id);
+    clock.advance(5_000);
+    const again = await store.revoke(record.key_id);
+
+    expect(revoked.revoked_at).toBe(new Date(clock.now() - 5_000).toISOString());
+    expect(again.revoked_at).toBe(revoked.revoked_at);
+    // The revoking process forgets its cached answer at once.
+    await expect(store.authenticate(key)).resolves.toBeNull();
+    expect((await store.list())[0]?.revoked_at).toBe(revoked.revoked_at);
+  });
+
+  it('lets another process accept a revoked key only until its cache entry expires', async () => {
+    const admin = newStore({ cacheTtlMs: 30_000 });
+    const other = newStore({ cacheTtlMs: 30_000 });
+    const { key, record } = await create(admin, 'k', ['admin']);
+    expect(await other.authenticate(key)).not.toBeNull();
+
+    await admin.revoke(record.key_id);
+    expect(await other.authenticate(key)).not.toBeNull();
+    clock.advance(30_000);
+    await expect(other.authenticate(key)).resolves.toBeNull();
+  });
+
+  it('refuses wrong-length and wrong-value keys through the same digest comparisons', async () => {
+    const store = newStore();
+    const { key } = await create(store, 'k', ['admin']);
+    const wrongValue = `${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`;
+    const attempts = ['x', `${key}x`, '', wrongValue, 'a'.repeat(10_000)];
+
+    for (const attempt of attempts) {
+      compare.mockClear();
+      await expect(store.authenticate(attempt)).resolves.toBeNull();
+      // One comparison with the bootstrap digest, one with what the lookup found; always 32 bytes.
+      expect(compare).toHaveBeenCalledTimes(2);
+      for (const [a, b] of compare.mock.calls) {
+        expect(a).toHaveLength(32);
+        expect(b).toHaveLength(32);
+      }
+    }
+    compare.mockClear();
+    await expect(store.authenticate(key)).resolves.not.toBeNull();
+    expect(compare).toHaveBeenCalledTimes(2);
+  });
+
+  it('answers repeated lookups of a key, known or unknown, from its cache', async () => {
+    const store = newStore();
+    const { key } = await create(store, 'k', ['tokens:read']);
+    const send = vi.spyOn(dynamo.client, 'send');
+    try {
+      for (let i = 0; i < 3; i++) {
+        await store.authenticate(key);
+        await store.authenticate('ork_unknown-key');
+      }
+      expect(send).toHaveBeenCalledTimes(2);
+    } finally {
+      send.mockRestore();
+    }
+  });
+
+  it('accepts the bootstrap admin key given as a digest, without a table read', async () => {
+    const bootstrapKey = 'ork_bootstrap-admin-key-for-tests-0001';
+    rememberSecret(bootstrapKey);
+    const store = newStore({
+      bootstrapAdminSha256: apiKeySha256(bootstrapKey).toString('hex').toUpperCase(),
+    });
+    const send = vi.spyOn(dynamo.client, 'send');
+    try {
+      await expect(store.authenticate(bootstrapKey)).resolves.toEqual({
+        kind: 'api_key',
+        id: BOOTSTRAP_ADMIN_ID,
+        scopes: ['admin'],
+      });
+      expect(send).not.toHaveBeenCalled();
+      expect(compare).toHaveBeenCalledTimes(1);
+    } finally {
+      send.mockRestore();
+    }
+    await expect(store.authenticate(`${bootstrapKey}x`)).resolves.toBeNull();
+  });
+
+  it('rejects a malformed bootstrap digest, bad names and scope sets, and unknown key ids', async () => {
+    expect(() => newStore({ bootstrapAdminSha256: 'abc' })).toThrow(ServiceError);
+    const store = newStore();
+    await expect(store.create({ name: ' ', scopes: ['admin'] })).rejects.toMatchObject({
+      code: 'config_invalid',
+    });
+    const bothScopes = ['admin', 'tokens:read'] as unknown as ['admin'];
+    await expect(store.create({ name: 'x', scopes: bothScopes })).rejects.toMatchObject({
+      code: 'config_invalid',
+    });
+    await expect(store.revoke('key_000000000000')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('reports an unreachable table as store_unavailable', async () => {
+    const store = new DynamoApiKeyStore(dynamo.client, 'no-such-table', clock);
+    await expect(store.authenticate('ork_whatever-key-123')).rejects.toMatchObject({
+      code: 'store_unavailable',
+    });
+  });
+});
