@@ -61,7 +61,8 @@ describe('the cost of one scheduled refresh', () => {
     const counting = new DynamoConnectionStore(dynamo.client, {
       tableName: table,
       onConsumedCapacity: (operation, units) => {
-        const op = (ops[operation] ??= { calls: 0, units: 0 });
+        const op = ops[operation] ?? { calls: 0, units: 0 };
+        ops[operation] = op;
         op.calls++;
         op.units += units;
       },
