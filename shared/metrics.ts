@@ -13,6 +13,8 @@ export function createMetrics(options: {
 }): MetricsSink {
   if (options.enabled === false) return { count: () => {}, milliseconds: () => {}, flush: () => {} };
   const metrics = new Metrics({ namespace: options.namespace, serviceName: options.serviceName });
+  // Powertools warns on every flush without metrics; an idle scan or empty batch is normal here.
+  let pending = false;
   const add = (
     name: string,
     unit: (typeof MetricUnit)[keyof typeof MetricUnit],
@@ -20,6 +22,7 @@ export function createMetrics(options: {
     dimensions?: Readonly<Record<string, string>>,
   ) => {
     if (dimensions === undefined || Object.keys(dimensions).length === 0) {
+      pending = true;
       metrics.addMetric(name, unit, value);
       return;
     }
@@ -30,6 +33,10 @@ export function createMetrics(options: {
   return {
     count: (name, value = 1, dimensions) => add(name, MetricUnit.Count, value, dimensions),
     milliseconds: (name, value, dimensions) => add(name, MetricUnit.Milliseconds, value, dimensions),
-    flush: () => metrics.publishStoredMetrics(),
+    flush: () => {
+      if (!pending) return;
+      pending = false;
+      metrics.publishStoredMetrics();
+    },
   };
 }

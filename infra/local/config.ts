@@ -56,7 +56,8 @@ export function readLocalConfig(env: Readonly<Record<string, string | undefined>
   const c = result.data;
   return {
     port: c.PORT,
-    publicUrl: c.PUBLIC_URL,
+    // No trailing slash: the OAuth callback is `${PUBLIC_URL}/v1/oauth/callback`.
+    publicUrl: c.PUBLIC_URL?.replace(/\/+$/, ''),
     dataDir: resolve(c.DATA_DIR),
     scanIntervalSeconds: c.SCAN_INTERVAL_SECONDS,
     apiKey: c.API_KEY,

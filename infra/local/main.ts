@@ -46,7 +46,14 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
   console.log(banner(runtime));
-  if (demo) stopDemo = (await (await import('./demo')).startDemo(runtime)).stop;
+  if (args.includes('--demo')) {
+    try {
+      stopDemo = (await (await import('./demo')).startDemo(runtime)).stop;
+    } catch (error) {
+      await runtime.stop(); // keep DATA_DIR consistent (saved webhooks, lock) even when the demo fails
+      throw error;
+    }
+  }
 }
 
 function banner(rt: LocalRuntime): string {

