@@ -72,8 +72,8 @@ function banner(rt: LocalRuntime): string {
     `  webhook secret ${secret(rt.webhookSecret, rt.webhookSecretSource, WEBHOOK_SECRET_FILE, 'WEBHOOK_SECRET')}`,
     `  webhooks to    ${rt.webhookUrl ?? '(none: events are logged and dropped)'}`,
     `  scans every    ${rt.scanIntervalSeconds} s`,
-    ...(rt.restoredWebhooks > 0
-      ? [`  re-queued      ${rt.restoredWebhooks} webhook(s) saved at the last stop`]
+    ...(rt.restoredMessages > 0
+      ? [`  re-queued      ${rt.restoredMessages} queued message(s) saved at the last stop`]
       : []),
     '',
     `  try: curl ${rt.url}/health`,

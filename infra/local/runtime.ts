@@ -20,7 +20,7 @@ import { ensureTable, type LocalDynamo, startDynalite } from './dynalite';
 import { applyEnv, functionEnvironment } from './environment';
 import { invokeScheduler, LOCAL_FUNCTIONS, loadHandlers } from './functions';
 import { type ApiHandler, type LocalHttpServer, startHttpServer } from './http';
-import { restorePendingWebhooks, savePendingWebhooks } from './pending-webhooks';
+import { restorePendingMessages, savePendingMessages } from './pending-messages';
 import { type Poller, type SqsHandler, startPoller } from './poller';
 import { DEFAULT_QUEUE_NAMES, ensureQueues, type LocalSqs, type QueueRef, startLocalSqs } from './sqs';
 import { type ScanTimer, startScanTimer } from './timer';
@@ -62,11 +62,11 @@ export interface LocalRuntime {
   };
   readonly sqs: SQSClient;
   readonly dynamo: DynamoDBClient;
-  /** Webhook messages saved by the previous `stop()` and sent again at this start. */
-  readonly restoredWebhooks: number;
+  /** Queued messages (events, refresh tasks, DLQs) saved by the previous `stop()` and sent again at this start. */
+  readonly restoredMessages: number;
   /** Runs the scheduler once (after any run in progress) and resolves with its result. */
   runScanNow(): Promise<unknown>;
-  /** Stops everything, waits for in-flight work, saves undelivered webhooks. Idempotent. */
+  /** Stops everything, waits for in-flight work, saves queued messages for the next start. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -111,11 +111,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const sqs = await startLocalSqs();
     parts.sqs = sqs;
     const queues = await ensureQueues(sqs.client);
-    const restoredWebhooks = await restorePendingWebhooks(sqs.client, queues, config.dataDir);
+    const restoredMessages = await restorePendingMessages(sqs.client, queues, config.dataDir);
     // Only now: a start that failed to restore must not overwrite the saved file at shutdown.
-    parts.saveWebhooksTo = config.dataDir;
-    if (restoredWebhooks > 0)
-      logger.info(`re-queued ${restoredWebhooks} webhook message(s) saved at the last stop`);
+    parts.saveMessagesTo = config.dataDir;
+    if (restoredMessages > 0) logger.info(`re-queued ${restoredMessages} message(s) saved at the last stop`);
 
     // Listen first (with PORT 0 the port, and so the default PUBLIC_URL, is known only then); requests
     // wait for the api function, which is imported only once the environment is set.
@@ -193,7 +192,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       },
       sqs: sqs.client,
       dynamo: parts.dynamo.client,
-      restoredWebhooks,
+      restoredMessages,
       runScanNow: () => timer.runNow(),
       stop: () => {
         stopping ??= shutdown(parts, logger);
@@ -212,7 +211,7 @@ interface Parts {
   dynamo?: LocalDynamo;
   sqs?: LocalSqs;
   /** Set once the queues exist (and any saved messages are back in them). */
-  saveWebhooksTo?: string;
+  saveMessagesTo?: string;
   http?: LocalHttpServer;
   restoreEnv?: () => void;
   timer?: ScanTimer;
@@ -222,13 +221,13 @@ interface Parts {
 async function shutdown(parts: Parts, logger: Logger): Promise<void> {
   try {
     // Producers first (API requests and scans publish events), then consumers, so that nothing
-    // holds or adds a webhook message while the queue is saved.
+    // holds or adds a message while the queues are saved.
     await parts.http?.close();
     await parts.timer?.stop();
     await Promise.all(parts.pollers.map((p) => p.stop()));
-    if (parts.sqs !== undefined && parts.saveWebhooksTo !== undefined) {
-      const saved = await savePendingWebhooks(parts.sqs, DEFAULT_QUEUE_NAMES, parts.saveWebhooksTo);
-      if (saved > 0) logger.info(`saved ${saved} undelivered webhook message(s) for the next start`);
+    if (parts.sqs !== undefined && parts.saveMessagesTo !== undefined) {
+      const saved = await savePendingMessages(parts.sqs, DEFAULT_QUEUE_NAMES, parts.saveMessagesTo);
+      if (saved > 0) logger.info(`saved ${saved} queued message(s) for the next start`);
     }
   } finally {
     resetRuntime();

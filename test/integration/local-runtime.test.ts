@@ -7,7 +7,7 @@ import { GetQueueAttributesCommand, SendMessageBatchCommand, SendMessageCommand 
 import type { APIGatewayProxyEventV2, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpServer } from '../../infra/local/http';
-import { PENDING_WEBHOOKS_FILE } from '../../infra/local/pending-webhooks';
+import { PENDING_MESSAGES_FILE } from '../../infra/local/pending-messages';
 import { startPoller } from '../../infra/local/poller';
 import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime';
 import { createQueueWithDlq, type LocalSqs, startLocalSqs } from '../../infra/local/sqs';
@@ -127,8 +127,13 @@ describe('local runtime', () => {
       'the sender to take the event',
       async () => (await inFlight(first, first.queues.webhooks)) === 1,
     );
+    // A refresh task still queued at stop (its connection is claimed for minutes) survives too.
+    const task = JSON.stringify({ v: 1, integration_id: 'gone', connection_id: 'task-at-stop', due_at: 1 });
+    await first.sqs.send(new SendMessageCommand({ QueueUrl: first.queues.refreshDlq, MessageBody: task }));
     await first.stop();
-    expect(await readFile(join(dir, PENDING_WEBHOOKS_FILE), 'utf8')).toContain('evt_restart_0001');
+    const saved = await readFile(join(dir, PENDING_MESSAGES_FILE), 'utf8');
+    expect(saved).toContain('evt_restart_0001');
+    expect(saved).toContain('task-at-stop');
 
     const receiver = await startReceiver();
     const second = await startLocalRuntime({
@@ -142,10 +147,10 @@ describe('local runtime', () => {
       expect(second.apiKey).toBe(first.apiKey);
       expect(second.apiKeySha256).toBe(first.apiKeySha256);
       expect(second.webhookSecret).toBe(first.webhookSecret);
-      expect(second.restoredWebhooks).toBe(1);
+      expect(second.restoredMessages).toBe(2);
       await until('the saved event to be delivered', () => receiver.received.length > 0);
       expect(receiver.received[0]?.headers['webhook-id']).toBe('evt_restart_0001');
-      await expect(stat(join(dir, PENDING_WEBHOOKS_FILE))).rejects.toThrow(/ENOENT/);
+      await expect(stat(join(dir, PENDING_MESSAGES_FILE))).rejects.toThrow(/ENOENT/);
     } finally {
       await second.stop();
       await receiver.close();

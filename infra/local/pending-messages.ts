@@ -3,7 +3,16 @@ import { join } from 'node:path';
 import { type MessageAttributeValue, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { InspectedMessage, LocalQueues, LocalSqs, QueueNames } from './sqs';
 
-export const PENDING_WEBHOOKS_FILE = 'pending-webhooks.json';
+export const PENDING_MESSAGES_FILE = 'pending-messages.json';
+
+/** The queues whose messages survive a clean restart (file key → queue). */
+const SAVED_QUEUES = {
+  webhooks: 'webhooks',
+  webhooks_dlq: 'webhooksDlq',
+  refresh: 'refresh',
+  refresh_dlq: 'refreshDlq',
+} as const satisfies Record<string, keyof QueueNames & keyof LocalQueues>;
+type SavedQueue = keyof typeof SAVED_QUEUES;
 
 interface SavedMessage {
   readonly body: string;
@@ -14,48 +23,54 @@ interface SavedMessage {
 interface PendingFile {
   readonly version: 1;
   readonly saved_at: string;
-  readonly webhooks: SavedMessage[];
-  readonly webhooks_dlq: SavedMessage[];
+  readonly queues: Partial<Record<SavedQueue, SavedMessage[]>>;
 }
 
 /**
- * fauxqs keeps messages in memory only, so at a clean stop the webhook queue and its DLQ (events
- * not delivered yet, visible or in flight) are written to `${dataDir}/pending-webhooks.json` and
- * sent again by {@link restorePendingWebhooks} on the next start. Event bodies hold no secrets.
- * Refresh messages are not saved: DynamoDB is on disk and the next scan finds unfinished work.
+ * fauxqs keeps messages in memory only, so at a clean stop every queue's messages (visible or in
+ * flight: undelivered events, refresh tasks whose connections are claimed for the next 10 minutes,
+ * and both DLQs) are written to `${dataDir}/pending-messages.json` and sent again by
+ * {@link restorePendingMessages} on the next start. Bodies hold identifiers and event payloads only,
+ * never secrets.
  * @returns how many messages were saved.
  */
-export async function savePendingWebhooks(
+export async function savePendingMessages(
   sqs: LocalSqs,
   names: QueueNames,
   dataDir: string,
 ): Promise<number> {
-  const webhooks = ((await sqs.inspect(names.webhooks)) ?? []).map(toSaved);
-  const dlq = ((await sqs.inspect(names.webhooksDlq)) ?? []).map(toSaved);
-  const path = join(dataDir, PENDING_WEBHOOKS_FILE);
-  if (webhooks.length + dlq.length === 0) {
+  const queues: Partial<Record<SavedQueue, SavedMessage[]>> = {};
+  let total = 0;
+  for (const [key, name] of Object.entries(SAVED_QUEUES) as Array<[SavedQueue, keyof QueueNames]>) {
+    const messages = ((await sqs.inspect(names[name])) ?? []).map(toSaved);
+    if (messages.length > 0) queues[key] = messages;
+    total += messages.length;
+  }
+  const path = join(dataDir, PENDING_MESSAGES_FILE);
+  if (total === 0) {
     await rm(path, { force: true });
     return 0;
   }
-  const file: PendingFile = { version: 1, saved_at: new Date().toISOString(), webhooks, webhooks_dlq: dlq };
-  // Write then rename, so a crash mid-write never leaves a truncated file that loses events.
+  const file: PendingFile = { version: 1, saved_at: new Date().toISOString(), queues };
+  // Write then rename, so a crash mid-write never leaves a truncated file that loses messages.
   const temp = `${path}.${process.pid}.tmp`;
   await writeFile(temp, JSON.stringify(file), { mode: 0o600 });
   await rename(temp, path);
-  return webhooks.length + dlq.length;
+  return total;
 }
 
 /**
- * Sends saved webhook messages back to their queues, then deletes the file. A crash between the
- * two re-sends them once more: receivers de-duplicate on the stable `webhook-id`.
+ * Sends saved messages back to their queues, then deletes the file. A crash between the two
+ * re-sends them once more: receivers de-duplicate events on the stable `webhook-id`, and a
+ * duplicate refresh task finds nothing due.
  * @returns how many messages were restored.
  */
-export async function restorePendingWebhooks(
+export async function restorePendingMessages(
   client: SQSClient,
   queues: LocalQueues,
   dataDir: string,
 ): Promise<number> {
-  const path = join(dataDir, PENDING_WEBHOOKS_FILE);
+  const path = join(dataDir, PENDING_MESSAGES_FILE);
   let file: PendingFile;
   try {
     file = JSON.parse(await readFile(path, 'utf8')) as PendingFile;
@@ -63,10 +78,14 @@ export async function restorePendingWebhooks(
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
     throw new Error(`cannot read ${path}; fix or move it aside to start`, { cause: error });
   }
-  await sendAll(client, queues.webhooks.url, file.webhooks ?? []);
-  await sendAll(client, queues.webhooksDlq.url, file.webhooks_dlq ?? []);
+  let total = 0;
+  for (const [key, name] of Object.entries(SAVED_QUEUES) as Array<[SavedQueue, keyof LocalQueues]>) {
+    const messages = file.queues?.[key] ?? [];
+    await sendAll(client, queues[name].url, messages);
+    total += messages.length;
+  }
   await rm(path, { force: true });
-  return (file.webhooks ?? []).length + (file.webhooks_dlq ?? []).length;
+  return total;
 }
 
 function toSaved(message: InspectedMessage): SavedMessage {
@@ -92,7 +111,7 @@ async function sendAll(
       }),
     );
     if ((out.Failed ?? []).length > 0)
-      throw new Error(`${out.Failed?.length} saved webhook message(s) were not accepted`);
+      throw new Error(`${out.Failed?.length} saved message(s) were not accepted`);
   }
 }
 
