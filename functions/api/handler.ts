@@ -10,7 +10,7 @@ const routers = new WeakMap<Runtime, Router>();
 /** The HTTP API (API Gateway HTTP API, payload format 2.0): api.md, routed by shared/api. */
 export const handler = async (
   event: APIGatewayProxyEventV2,
-  _context: Context,
+  context: Context,
 ): Promise<APIGatewayProxyStructuredResultV2> => {
   const rt = await getRuntime();
   let router = routers.get(rt);
@@ -24,7 +24,10 @@ export const handler = async (
     });
     routers.set(rt, router);
   }
-  const response = await router(toRequest(event));
+  const response = await router({
+    ...toRequest(event),
+    remainingTimeMs: () => context.getRemainingTimeInMillis(),
+  });
   return { statusCode: response.status, headers: response.headers, body: response.body };
 };
 

@@ -44,6 +44,8 @@ export interface RouteInput<Deps, P, Q, B> {
   readonly body: B;
   readonly headers: Readonly<Record<string, string>>;
   readonly requestId: string;
+  /** Time left in this invocation (Lambda's clock); a refresh that cannot finish in it does not start. */
+  readonly remainingTimeMs: () => number;
 }
 
 /** Declares a route with its types inferred from its schemas. */

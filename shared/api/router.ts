@@ -17,6 +17,8 @@ export interface ApiRequest {
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string | undefined;
   readonly requestId: string;
+  /** Lambda's remaining time; unlimited when absent. */
+  readonly remainingTimeMs?: () => number;
   /** Set when API Gateway authorized the call with IAM (SigV4). */
   readonly iamPrincipal?: string;
 }
@@ -70,6 +72,7 @@ export function createRouter<Deps>(options: RouterOptions<Deps>) {
         body,
         headers: request.headers,
         requestId: request.requestId,
+        remainingTimeMs: request.remainingTimeMs ?? (() => Number.POSITIVE_INFINITY),
       });
       return render(result);
     } catch (error) {

@@ -140,8 +140,11 @@ export const connectionRoutes: readonly AnyRoute<ApiDeps>[] = [
     auth: 'admin',
     params: connectionParamsSchema,
     responses: { 200: viewBody, ...errorResponses(404, 424, 502, 503) },
-    handle: async ({ deps: { rt }, params }) => {
-      const result = await refreshConnection(rt.refresh, keyOf(params), { trigger: 'forced' });
+    handle: async ({ deps: { rt }, params, remainingTimeMs }) => {
+      const result = await refreshConnection(rt.refresh, keyOf(params), {
+        trigger: 'forced',
+        remainingTimeMs,
+      });
       if (isUnusable(result)) throw refreshError(result, rt.clock.now());
       return { status: 200, body: connectionView(result.connection) };
     },

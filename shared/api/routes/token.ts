@@ -34,7 +34,7 @@ export const tokenRoutes: readonly AnyRoute<ApiDeps>[] = [
       200: { description: 'An access token (never a refresh token)', schema: accessTokenSchema },
       ...errorResponses(404, 424, 502, 503),
     },
-    handle: async ({ deps: { rt }, params, query }) => {
+    handle: async ({ deps: { rt }, params, query, remainingTimeMs }) => {
       const key = { integrationId: params.integration_id, connectionId: params.connection_id };
       const minValiditySeconds = query.min_validity_seconds;
       const force = query.force_refresh === 'true';
@@ -54,6 +54,7 @@ export const tokenRoutes: readonly AnyRoute<ApiDeps>[] = [
         trigger: force ? 'forced' : 'on_demand',
         minValiditySeconds,
         observedGeneration: current.credentialGeneration,
+        remainingTimeMs,
       });
       if (result.outcome === 'refreshed')
         return ok(result.connection, result.secrets, result.connection.status);
