@@ -11,7 +11,7 @@ import type { Logger } from '../ports/logger';
 import type { ConnectionStore, StoredConnection } from '../ports/store';
 import { buildEvent } from './events';
 import { publishOutbox } from './outbox';
-import { encodeSecrets, tokensContext } from './refresh-connection';
+import { encodeSecrets, tokensContext } from './secrets';
 
 /** Credentials obtained elsewhere (api.md `PUT .../connections/{id}`, or the connect flow's code exchange). */
 export interface CredentialsInput {

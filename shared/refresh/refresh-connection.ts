@@ -1,19 +1,18 @@
-import { type TokenSecrets, tokenSecretsSchema } from '../domain/connection';
+import type { TokenSecrets } from '../domain/connection';
 import { type ConnectionKey, connectionKeyString } from '../domain/ids';
-import { isServiceError, LeaseHeldError, NotFoundError, ServiceError, StaleFenceError } from '../errors';
-import type { RefreshFailure, RefreshOutcome, TokenClient } from '../oauth/types';
-import { shouldRefresh } from '../policy/should-refresh';
+import { LeaseHeldError, NotFoundError, ServiceError } from '../errors';
+import type { RefreshFailure, TokenClient } from '../oauth/types';
 import type { Clock, Random } from '../ports/clock';
 import type { EventPublisher } from '../ports/events';
-import type { IntegrationCredentials, IntegrationSource } from '../ports/integrations';
-import type { EncryptionContext, Keyring } from '../ports/keyring';
+import type { IntegrationSource } from '../ports/integrations';
+import type { Keyring } from '../ports/keyring';
 import type { Logger } from '../ports/logger';
-import type { ConnectionPatch, ConnectionStore, StoredConnection } from '../ports/store';
+import type { ConnectionStore, StoredConnection } from '../ports/store';
+import { decide } from './decide';
 import type { Failpoints } from './failpoints';
 import type { RefreshOptions } from './options';
-import { publishOutbox } from './outbox';
 import type { SingleFlight } from './single-flight';
-import { failurePatch, successPatch } from './transitions';
+import { underLease } from './under-lease';
 
 export interface RefreshDeps {
   readonly store: ConnectionStore;
@@ -64,12 +63,6 @@ export type RefreshResult =
   | { readonly outcome: 'needs_reauth'; readonly connection: StoredConnection }
   /** Scheduled trigger only: another worker holds the lease and is refreshing. */
   | { readonly outcome: 'lease_held' };
-
-export const tokensContext = (key: ConnectionKey): EncryptionContext => ({
-  integration_id: key.integrationId,
-  connection_id: key.connectionId,
-  purpose: 'tokens',
-});
 
 /**
  * Refreshes one connection's tokens, rotation-safe (design.md invariants 1–6):
@@ -150,254 +143,5 @@ async function runFlight(
         break;
       }
     }
-  }
-}
-
-/** Whether the state at hand already answers the request; null means "refresh". */
-function decide(
-  deps: RefreshDeps,
-  connection: StoredConnection,
-  request: RefreshRequest,
-  baselineGeneration: number,
-): RefreshResult | null {
-  const now = deps.clock.now();
-  if (connection.status === 'needs_reauth') return { outcome: 'needs_reauth', connection };
-  if (connection.credentialGeneration !== baselineGeneration)
-    return { outcome: 'refreshed_by_sibling', connection };
-  if (request.trigger === 'scheduled') {
-    // A backoff (Retry-After above all) is honoured to the millisecond; only on-time work gets the skew.
-    const skew = connection.status === 'failing' ? 0 : deps.options.dueSkewMs;
-    const due = connection.nextRefreshAt !== null && connection.nextRefreshAt <= now + skew;
-    return due ? null : { outcome: 'not_needed', connection };
-  }
-  // Failures back off for everyone (Retry-After especially): no provider call before the due time.
-  if (
-    connection.status === 'failing' &&
-    connection.nextRefreshAt !== null &&
-    connection.nextRefreshAt > now
-  ) {
-    return { outcome: 'backing_off', connection };
-  }
-  if (request.trigger === 'forced') return null;
-  const verdict = shouldRefresh({
-    now,
-    expiresAt: connection.accessTokenExpiresAt,
-    nextRefreshAt: connection.nextRefreshAt,
-    minValiditySeconds: request.minValiditySeconds ?? 60,
-    force: false,
-  });
-  return verdict.refresh ? null : { outcome: 'not_needed', connection };
-}
-
-async function underLease(
-  deps: RefreshDeps,
-  leased: StoredConnection,
-  request: RefreshRequest,
-  baselineGeneration: number,
-): Promise<RefreshResult> {
-  const { store, clock, options, logger } = deps;
-  const fence = leased.version;
-  const decided = decide(deps, leased, request, baselineGeneration);
-  if (decided !== null) {
-    await store.releaseLease(leased, fence);
-    return decided;
-  }
-  await deps.failpoints?.('after_lease');
-  if (request.remainingTimeMs !== undefined) {
-    const needed = options.providerTimeoutMs * options.maxProviderCalls + options.commitBudgetMs;
-    if (request.remainingTimeMs() < needed) {
-      await store.releaseLease(leased, fence);
-      throw new ServiceError(
-        'insufficient_time',
-        `not enough time left to refresh ${connectionKeyString(leased)} safely`,
-      );
-    }
-  }
-
-  let credentials: IntegrationCredentials;
-  let secrets: TokenSecrets;
-  try {
-    credentials = await deps.integrations.get(leased.integrationId);
-    secrets = await decryptSecrets(deps.keyring, leased);
-  } catch (error) {
-    await store.releaseLease(leased, fence);
-    throw error;
-  }
-  const { integration } = credentials;
-  const started = clock.now();
-  const outcome = await callProvider(deps, leased, credentials, secrets);
-  await deps.failpoints?.('after_provider_answer');
-  const now = clock.now();
-  const ctx = { now, settings: integration.refresh, random: deps.random };
-  const fields = {
-    integration_id: leased.integrationId,
-    connection_id: leased.connectionId,
-    provider: leased.provider,
-    trigger: request.trigger,
-    provider_ms: now - started,
-  };
-
-  if (outcome.ok) {
-    const next: TokenSecrets = {
-      access_token: outcome.tokens.accessToken,
-      // Providers that do not rotate omit refresh_token: keep the stored one, byte for byte.
-      refresh_token: outcome.tokens.refreshToken ?? secrets.refresh_token,
-      raw: { ...outcome.tokens.raw },
-    };
-    const ciphertext = await deps.keyring.encrypt(encodeSecrets(next), tokensContext(leased));
-    const committed = await commitDurably(
-      deps,
-      leased,
-      fence,
-      successPatch(leased, outcome.tokens, ciphertext, ctx),
-      now,
-    );
-    await deps.failpoints?.('after_commit');
-    logger.info('refresh succeeded', {
-      ...fields,
-      expiry_source: outcome.tokens.expirySource,
-      rotated: outcome.tokens.refreshToken !== null,
-      recovered: leased.status === 'failing',
-    });
-    await publishOutbox(deps, committed);
-    return { outcome: 'refreshed', connection: committed, secrets: next };
-  }
-
-  const { failure } = outcome;
-  if (failure.code === 'revoked') {
-    // Invariant 5: a sibling may have rotated the token under us (e.g. after our lease expired).
-    const current = await store.get(leased);
-    if (current !== null && current.credentialGeneration !== leased.credentialGeneration) {
-      logger.info('invalid_grant after a sibling rotated the token: treated as success', fields);
-      return { outcome: 'refreshed_by_sibling', connection: current };
-    }
-  }
-  const committed = await commitDurably(deps, leased, fence, failurePatch(leased, failure, ctx), now);
-  logger.warn('refresh failed', {
-    ...fields,
-    code: failure.code,
-    provider_error: failure.providerError,
-    http_status: failure.httpStatus,
-    status: committed.status,
-    consecutive_failures: committed.consecutiveFailures,
-    next_refresh_at:
-      committed.nextRefreshAt === null ? null : new Date(committed.nextRefreshAt).toISOString(),
-  });
-  await publishOutbox(deps, committed);
-  return { outcome: 'failed', connection: committed, failure };
-}
-
-/**
- * The commit, retried on transient store errors (throttling) within the commit budget: after a
- * provider call the new tokens exist nowhere else, so giving up early can cost the grant. A retry
- * that meets a stale fence checks whether an earlier attempt landed after all (its response lost).
- */
-async function commitDurably(
-  deps: RefreshDeps,
-  leased: StoredConnection,
-  fence: number,
-  patch: ConnectionPatch,
-  now: number,
-): Promise<StoredConnection> {
-  const { store, clock, options } = deps;
-  const deadline = clock.now() + options.commitBudgetMs;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await store.commit(leased, fence, patch, now);
-    } catch (error) {
-      if (error instanceof StaleFenceError && attempt > 0) {
-        const current = await store.get(leased);
-        const ours = patch.secretsCiphertext;
-        const landed =
-          current !== null &&
-          current.version === fence + 1 &&
-          current.updatedAt === now &&
-          (ours === undefined || sameBytes(current.secretsCiphertext, ours));
-        if (landed) return current;
-      }
-      if (!isServiceError(error, 'store_unavailable') || clock.now() >= deadline) throw error;
-      deps.logger.warn('commit failed transiently; retrying', {
-        integration_id: leased.integrationId,
-        connection_id: leased.connectionId,
-        attempt: attempt + 1,
-      });
-      await clock.sleep(Math.min(1_000, 50 * 2 ** attempt));
-    }
-  }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
-}
-
-/**
- * The provider call. An ambiguous answer (sent, no answer) is re-sent in-call only where the
- * provider tolerates presenting the same refresh token again (no rotation, or a reuse grace);
- * a strict rotator would revoke the grant on reuse, so there it is recorded and retried after
- * backoff, when an `invalid_grant` tells the truth (reliability.md promise 6).
- */
-async function callProvider(
-  deps: RefreshDeps,
-  connection: StoredConnection,
-  credentials: IntegrationCredentials,
-  secrets: TokenSecrets,
-): Promise<RefreshOutcome> {
-  const { integration, clientSecret } = credentials;
-  if (secrets.refresh_token === null) {
-    return {
-      ok: false,
-      failure: {
-        code: 'revoked',
-        message: 'the connection has no refresh token; the end user must re-authorize',
-        providerError: null,
-        providerErrorDescription: null,
-        httpStatus: null,
-        retryAfterSeconds: null,
-        requestSent: false,
-      },
-    };
-  }
-  const reuseTolerated = !integration.rotatesRefreshToken || (integration.reuseGraceSeconds ?? 0) > 0;
-  const urlParams = { ...integration.urlParams, ...stringValues(connection.metadata) };
-  let outcome: RefreshOutcome | undefined;
-  for (let call = 1; call <= deps.options.maxProviderCalls; call++) {
-    outcome = await deps.tokenClient.refresh(
-      {
-        integration,
-        clientSecret,
-        refreshToken: secrets.refresh_token,
-        urlParams,
-        previousLifetimeSeconds: connection.lastLifetimeSeconds,
-        now: deps.clock.now(),
-      },
-      { timeoutMs: deps.options.providerTimeoutMs },
-    );
-    if (outcome.ok || outcome.failure.code !== 'ambiguous' || !reuseTolerated) break;
-  }
-  if (outcome === undefined) throw new Error('unreachable: maxProviderCalls >= 1');
-  return outcome;
-}
-
-function stringValues(record: Readonly<Record<string, unknown>>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(record)) if (typeof v === 'string') out[k] = v;
-  return out;
-}
-
-export function encodeSecrets(secrets: TokenSecrets): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(secrets));
-}
-
-/** Decrypts a connection's token envelope. @throws ServiceError `decrypt_failed` | `keyring_unavailable` */
-export async function decryptSecrets(keyring: Keyring, connection: StoredConnection): Promise<TokenSecrets> {
-  const plaintext = await keyring.decrypt(connection.secretsCiphertext, tokensContext(connection));
-  try {
-    return tokenSecretsSchema.parse(JSON.parse(new TextDecoder().decode(plaintext)));
-  } catch {
-    // No cause: a JSON error message would quote the plaintext.
-    throw new ServiceError(
-      'decrypt_failed',
-      `stored secrets of ${connectionKeyString(connection)} are malformed`,
-    );
   }
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ConnectionView } from '../../shared/api/schemas/connections';
-import { decryptSecrets } from '../../shared/refresh/refresh-connection';
+import { decryptSecrets } from '../../shared/refresh/secrets';
 import { getRuntime } from '../../shared/runtime';
 import { type ApiRuntime, problems, startApiRuntime } from '../support/api-client';
 import { type OidcHarness, startOidcProvider } from '../support/oidc';

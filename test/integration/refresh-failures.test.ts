@@ -4,7 +4,7 @@ import type { ConnectionKey } from '../../shared/domain/ids';
 import { StaleFenceError } from '../../shared/errors';
 import { createLocalKeyring } from '../../shared/keyring/local';
 import { type Failpoints, SimulatedCrash } from '../../shared/refresh/failpoints';
-import { decryptSecrets } from '../../shared/refresh/refresh-connection';
+import { decryptSecrets } from '../../shared/refresh/secrets';
 import { ManualClock } from '../support/clock';
 import { type Core, createCore, RecordingPublisher } from '../support/core';
 import { startTestDynalite, type TestDynamo } from '../support/dynamo';

@@ -3,7 +3,7 @@ import { DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionKey } from '../../shared/domain/ids';
 import { createLocalKeyring } from '../../shared/keyring/local';
-import { decryptSecrets } from '../../shared/refresh/refresh-connection';
+import { decryptSecrets } from '../../shared/refresh/secrets';
 import { DynamoConnectionStore } from '../../shared/store/connections';
 import { createCore } from '../support/core';
 import { startTestDynalite, type TestDynamo } from '../support/dynamo';
