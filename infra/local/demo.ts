@@ -4,7 +4,7 @@ import { Webhook } from 'standardwebhooks';
 import type { ConnectionKey } from '../../shared/domain/ids';
 import { silentLogger } from '../../shared/ports/logger';
 import { importCredentials } from '../../shared/refresh/import-credentials';
-import { clientSecretContext } from '../../shared/refresh/integration-source';
+import { saveIntegration } from '../../shared/refresh/save-integration';
 import { getRuntime } from '../../shared/runtime';
 import { type DemoProvider, startDemoProvider } from './demo-provider';
 import type { LocalRuntime } from './runtime';
@@ -58,10 +58,6 @@ export async function startDemo(local: LocalRuntime): Promise<{ stop(): Promise<
 async function register(provider: DemoProvider, webhookUrl: string): Promise<Map<string, string>> {
   const rt = await getRuntime();
   const now = Date.now();
-  const secret = await rt.keyring.encrypt(
-    new TextEncoder().encode(provider.clientSecret),
-    clientSecretContext(INTEGRATION_ID),
-  );
   const config = {
     provider: 'custom',
     client_id: provider.clientId,
@@ -75,8 +71,7 @@ async function register(provider: DemoProvider, webhookUrl: string): Promise<Map
     reuse_grace_seconds: 0,
     refresh: { jitter_seconds: 2 },
   };
-  await rt.integrationStore.put(INTEGRATION_ID, config, secret, now);
-  rt.integrations.invalidate(INTEGRATION_ID);
+  await saveIntegration(rt, INTEGRATION_ID, config, provider.clientSecret);
   const { integration } = await rt.integrations.get(INTEGRATION_ID);
   const deps = { ...rt, random: Math.random, logger: silentLogger };
   const grants = new Map<string, string>();

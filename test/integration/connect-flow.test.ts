@@ -11,8 +11,8 @@ import { routes } from '../../shared/api/routes';
 import type { ConnectionKey } from '../../shared/domain/ids';
 import type { IntegrationConfig } from '../../shared/providers/resolve';
 import { importCredentials } from '../../shared/refresh/import-credentials';
-import { clientSecretContext } from '../../shared/refresh/integration-source';
 import { refreshConnection } from '../../shared/refresh/refresh-connection';
+import { saveIntegration } from '../../shared/refresh/save-integration';
 import { decryptSecrets } from '../../shared/refresh/secrets';
 import { getRuntime, type Runtime } from '../../shared/runtime';
 import { DynamoConnectSessionStore } from '../../shared/store/connect-sessions';
@@ -80,14 +80,12 @@ describe('connect flow through the local runtime', () => {
   async function putIntegration(id: string, config: Partial<IntegrationConfig> = {}): Promise<void> {
     const secret = client().secret;
     rememberSecret(secret);
-    const ciphertext = await rt.keyring.encrypt(new TextEncoder().encode(secret), clientSecretContext(id));
-    await rt.integrationStore.put(
+    await saveIntegration(
+      rt,
       id,
       { provider: 'custom', client_id: client().id, token_url: oidc.tokenUrl, ...config },
-      ciphertext,
-      Date.now(),
+      secret,
     );
-    rt.integrations.invalidate(id);
   }
 
   async function post(path: string, body: unknown, key: string | null = apiKey) {

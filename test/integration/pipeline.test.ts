@@ -13,7 +13,7 @@ import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime'
 import type { ConnectionKey } from '../../shared/domain/ids';
 import type { IntegrationConfig } from '../../shared/providers/resolve';
 import { importCredentials } from '../../shared/refresh/import-credentials';
-import { clientSecretContext } from '../../shared/refresh/integration-source';
+import { saveIntegration } from '../../shared/refresh/save-integration';
 import { getRuntime, type Runtime } from '../../shared/runtime';
 import { type OidcHarness, startOidcProvider } from '../support/oidc';
 import { type ProviderDouble, startProviderDouble } from '../support/provider-double';
@@ -62,14 +62,12 @@ describe('refresh pipeline through the local runtime', () => {
   async function putIntegration(id: string, config: Partial<IntegrationConfig> = {}): Promise<void> {
     const secret = client().secret;
     rememberSecret(secret);
-    const ciphertext = await rt.keyring.encrypt(new TextEncoder().encode(secret), clientSecretContext(id));
-    await rt.integrationStore.put(
+    await saveIntegration(
+      rt,
       id,
       { provider: 'custom', client_id: client().id, token_url: oidc.tokenUrl, ...config },
-      ciphertext,
-      Date.now(),
+      secret,
     );
-    rt.integrations.invalidate(id);
   }
 
   async function connect(integrationId: string, count: number, expiresInMs = 10_000) {

@@ -11,10 +11,11 @@ import type { Keyring } from '../../shared/ports/keyring';
 import type { IntegrationConfig } from '../../shared/providers/resolve';
 import type { Failpoints } from '../../shared/refresh/failpoints';
 import { type CredentialsInput, importCredentials } from '../../shared/refresh/import-credentials';
-import { CachedIntegrationSource, clientSecretContext } from '../../shared/refresh/integration-source';
+import { CachedIntegrationSource } from '../../shared/refresh/integration-source';
 import { parseRefreshOptions } from '../../shared/refresh/options';
 import type { RefreshDeps, RefreshRequest, RefreshResult } from '../../shared/refresh/refresh-connection';
 import { refreshConnection } from '../../shared/refresh/refresh-connection';
+import { saveIntegration } from '../../shared/refresh/save-integration';
 import { SingleFlight } from '../../shared/refresh/single-flight';
 import { DynamoConnectionStore } from '../../shared/store/connections';
 import { DynamoIntegrationStore } from '../../shared/store/integrations';
@@ -88,12 +89,12 @@ export function createCore(opts: CoreOptions) {
     refresh: (key: ConnectionKey, request: RefreshRequest) => refreshConnection(deps, key, request),
     async putIntegration(integrationId: string, config: IntegrationConfig, clientSecret: string | null) {
       rememberSecret(clientSecret);
-      const ciphertext =
-        clientSecret === null
-          ? null
-          : await keyring.encrypt(new TextEncoder().encode(clientSecret), clientSecretContext(integrationId));
-      await integrationStore.put(integrationId, config, ciphertext, clock.now());
-      integrations.invalidate(integrationId);
+      await saveIntegration(
+        { integrationStore, integrations, keyring, clock },
+        integrationId,
+        config,
+        clientSecret,
+      );
     },
     async importConnection(
       key: ConnectionKey,

@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import { isServiceError } from '../../errors';
 import { assertUrlAllowed } from '../../net/ssrf';
 import type { IntegrationConfig } from '../../providers/resolve';
-import { clientSecretContext } from '../../refresh/integration-source';
+import { saveIntegration } from '../../refresh/save-integration';
 import type { Runtime } from '../../runtime';
 import { listIntegrationIds } from '../../store/listing';
 import type { ApiDeps } from '../deps';
@@ -36,20 +36,7 @@ export const integrationRoutes: readonly AnyRoute<ApiDeps>[] = [
       const id = params.integration_id;
       const { client_secret: clientSecret, ...config } = body;
       assertUrlsAllowed(rt, config);
-      let ciphertext: Uint8Array | null;
-      if (clientSecret === undefined) {
-        // Omitted on a replace: keep the stored secret (it cannot be read back to be sent again).
-        ciphertext = (await rt.integrationStore.get(id))?.clientSecretCiphertext ?? null;
-      } else if (clientSecret === null) {
-        ciphertext = null;
-      } else {
-        ciphertext = await rt.keyring.encrypt(
-          new TextEncoder().encode(clientSecret),
-          clientSecretContext(id),
-        );
-      }
-      const { created, integration } = await rt.integrationStore.put(id, config, ciphertext, rt.clock.now());
-      rt.integrations.invalidate(id);
+      const { created, integration } = await saveIntegration(rt, id, config, clientSecret);
       return { status: created ? 201 : 200, body: integrationView(integration) };
     },
   }),
