@@ -8,6 +8,7 @@ export type ServiceErrorCode =
   | 'not_found'
   | 'lease_held'
   | 'stale_fence'
+  | 'lease_expired'
   | 'decrypt_failed'
   | 'encrypt_failed'
   | 'keyring_unavailable'

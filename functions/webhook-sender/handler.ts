@@ -1,32 +1,23 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { Config } from '../../shared/config/config';
-import { ServiceError } from '../../shared/errors';
 import { getRuntime, type Runtime } from '../../shared/runtime';
+import { loadWebhookKey } from '../../shared/webhooks/secret';
 import {
   createWebhookSenderDeps,
   processWebhookRecord,
   type WebhookSenderDeps,
 } from '../../shared/webhooks/sender';
-import { parseWebhookSecret } from '../../shared/webhooks/signing';
 
 // Keyed by runtime so a reset runtime (local mode restarts, tests) gets a fresh sender.
 const senders = new WeakMap<Runtime, WebhookSenderDeps>();
-
-function webhookKey(config: Config): Uint8Array {
-  // TODO(secrets-manager): on AWS the infra will pass WEBHOOK_SECRET_ARN; fetch the secret from
-  // Secrets Manager here (cached per container) instead of requiring WEBHOOK_SECRET.
-  if (config.webhookSecret === undefined) {
-    throw new ServiceError('config_invalid', 'WEBHOOK_SECRET is not set: webhooks cannot be signed');
-  }
-  return parseWebhookSecret(config.webhookSecret);
-}
 
 async function sender(): Promise<WebhookSenderDeps> {
   const rt = await getRuntime();
   let deps = senders.get(rt);
   if (deps === undefined) {
-    deps = createWebhookSenderDeps(rt, webhookKey(rt.config));
+    // WEBHOOK_SECRET locally; on AWS the Secrets Manager secret of WEBHOOK_SECRET_ARN, read once
+    // per container (a failed read is not cached: the next batch tries again).
+    deps = createWebhookSenderDeps(rt, await loadWebhookKey(rt.config));
     senders.set(rt, deps);
   }
   return deps;

@@ -60,6 +60,7 @@ export function toApiError(error: unknown): ApiError | null {
     case 'queue_unavailable':
     case 'insufficient_time':
     case 'stale_fence':
+    case 'lease_expired':
     case 'lease_held':
       return new ApiError(503, 'provider_unavailable', 'the service is busy; retry shortly', undefined, {
         'retry-after': '2',

@@ -51,6 +51,17 @@ export async function underLease(
     throw error;
   }
   const { integration } = credentials;
+  // The fence guards the write, not the provider call: a worker that stalled past its lease (a
+  // freeze, a long GC, a slow decrypt) must not present a refresh token a sibling may have rotated
+  // since; a strict provider would revoke the whole grant (RFC 9700 §4.14.2).
+  const needed = options.providerTimeoutMs * options.maxProviderCalls + options.commitBudgetMs;
+  if ((leased.leaseUntil ?? 0) - clock.now() < needed) {
+    await store.releaseLease(leased, fence);
+    throw new ServiceError(
+      'lease_expired',
+      `the refresh lease of ${connectionKeyString(leased)} ran short before the provider call`,
+    );
+  }
   const started = clock.now();
   const outcome = await callProvider(deps, leased, credentials, secrets);
   await deps.failpoints?.('after_provider_answer');

@@ -256,6 +256,37 @@ describe('refreshConnection failure handling', () => {
     rememberSecret(s.access_token, s.refresh_token);
   });
 
+  it('invalid_grant after a sibling stored new credentials is reported as success, not revocation', async () => {
+    const { key } = await connection('strict');
+    pauseAfterAnswer = async (name) => {
+      if (name !== 'after_lease') return;
+      // While this worker holds the lease, new credentials arrive (a sibling's rotation, or a
+      // reconnect); the provider then rejects the token this worker is about to present.
+      const fresh = double.mintFamily();
+      rememberSecret(fresh);
+      await core.importConnection(key, { refreshToken: fresh });
+      double.once({ mode: 'status', status: 400, body: { error: 'invalid_grant' } });
+    };
+
+    const result = await core.refresh(key, { trigger: 'forced' });
+
+    expect(result.outcome).toBe('refreshed_by_sibling');
+    expect(await stored(key)).toMatchObject({ status: 'active', lastError: null });
+    expect(publisher.events).toHaveLength(0);
+  });
+
+  it('a worker stalled past its lease before the provider call does not present the refresh token', async () => {
+    const { key } = await connection('strict');
+    pauseAfterAnswer = (name) => {
+      if (name === 'after_lease') clock.advance(LEASE_MS);
+    };
+
+    await expect(core.refresh(key, { trigger: 'forced' })).rejects.toMatchObject({ code: 'lease_expired' });
+
+    expect(double.requests.count).toBe(0);
+    expect(await stored(key)).toMatchObject({ status: 'active', leaseUntil: null });
+  });
+
   it('an answer lost after sending is ambiguous: not re-sent to a strict rotator, re-sent once where reuse is harmless', async () => {
     const strict = await connection('strict');
     double.setMode('hang');

@@ -1,0 +1,101 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import {
+  Architecture,
+  type IDestination,
+  type ParamsAndSecretsLayerVersion,
+  Runtime,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { type FunctionName, functionEntry, PROJECT_ROOT } from './functions';
+
+/**
+ * Lets the ESM bundle load CommonJS dependencies that `require()` Node built-ins: esbuild keeps
+ * such calls as `require`, which ESM lacks.
+ */
+const ESM_REQUIRE_BANNER =
+  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+
+export interface ServiceFunctionProps {
+  /** The folder under `functions/`; its `handler.ts` exports `handler`. */
+  readonly name: FunctionName;
+  readonly description: string;
+  /** Built with `functionEnvironment()`, so it matches the configuration schema. */
+  readonly environment: Readonly<Record<string, string>>;
+  /** @default Duration.seconds(30) */
+  readonly timeout?: Duration;
+  /** @default 512 (Lambda CPU scales with memory; these functions are I/O bound) */
+  readonly memorySize?: number;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+  /** What happens to the log group when the stack is deleted. @default RemovalPolicy.DESTROY */
+  readonly logRemovalPolicy?: RemovalPolicy;
+  /** Asynchronous invocations only (the scheduler's). @default - none */
+  readonly onFailure?: IDestination;
+  /** Asynchronous invocations only. @default 2 (Lambda's default) */
+  readonly retryAttempts?: number;
+  /** Asynchronous invocations only. @default Duration.hours(6) (Lambda's default) */
+  readonly maxEventAge?: Duration;
+  /** The AWS Parameters and Secrets extension (the webhook sender's secret). @default - none */
+  readonly paramsAndSecrets?: ParamsAndSecretsLayerVersion;
+}
+
+/**
+ * One of the service's functions, with everything that must not differ between them fixed here:
+ * Node.js 22 on arm64, bundled locally by esbuild (never Docker) to ESM with source maps, the
+ * pinned AWS SDK bundled (not the runtime's), X-Ray tracing, its own log group with a retention,
+ * and a role of its own that starts with nothing but writing to that log group (no
+ * AWSLambdaBasicExecutionRole: the constructs grant exactly what each function needs).
+ */
+export class ServiceFunction extends NodejsFunction {
+  readonly logGroup: LogGroup;
+  readonly serviceRole: Role;
+
+  constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
+    });
+    const role = new Role(scope, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `${props.name} function of the OAuth token refresh service`,
+    });
+    logGroup.grantWrite(role);
+    super(scope, id, {
+      entry: functionEntry(props.name),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+      description: props.description,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(30),
+      tracing: Tracing.ACTIVE,
+      logGroup,
+      role,
+      environment: { ...props.environment },
+      ...(props.onFailure === undefined ? {} : { onFailure: props.onFailure }),
+      ...(props.retryAttempts === undefined ? {} : { retryAttempts: props.retryAttempts }),
+      ...(props.maxEventAge === undefined ? {} : { maxEventAge: props.maxEventAge }),
+      ...(props.paramsAndSecrets === undefined ? {} : { paramsAndSecrets: props.paramsAndSecrets }),
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        bundleAwsSDK: true,
+        forceDockerBundling: false,
+        logLevel: LogLevel.ERROR,
+      },
+    });
+    this.logGroup = logGroup;
+    this.serviceRole = role;
+  }
+}
