@@ -6,6 +6,8 @@ import type { AnyRoute, ApiResult } from './route';
 
 /** api.md: a request body over 64 KB is 413 `payload_too_large`. */
 export const MAX_BODY_BYTES = 64 * 1024;
+/** Deeper bodies are 400 `invalid_request` (metadata allows 16 levels of its own; nothing else nests). */
+export const MAX_BODY_DEPTH = 64;
 
 /** A request as the router sees it (the API Gateway v2 event, normalized). */
 export interface ApiRequest {
@@ -120,11 +122,32 @@ function readJson(request: ApiRequest): unknown {
   if (Buffer.byteLength(body, 'utf8') > MAX_BODY_BYTES) {
     throw new ApiError(413, 'payload_too_large', `the body exceeds ${MAX_BODY_BYTES} bytes`);
   }
+  let value: unknown;
   try {
-    return JSON.parse(body);
+    value = JSON.parse(body);
   } catch {
     throw invalidRequest('the body is not valid JSON', [{ path: '', message: 'malformed JSON' }]);
   }
+  // 64 KB of `[` nests 32 000 deep: enough to overflow the stack of recursive validation and
+  // serialization (zod's z.json(), JSON.stringify) into a 500. No field of this API nests that deep.
+  if (nestsDeeperThan(value, MAX_BODY_DEPTH)) {
+    throw invalidRequest('the body nests too deeply', [
+      { path: 'body', message: `must nest at most ${MAX_BODY_DEPTH} levels deep` },
+    ]);
+  }
+  return value;
+}
+
+/** Whether a parsed JSON value nests deeper than `limit` objects/arrays, checked without recursion. */
+function nestsDeeperThan(root: unknown, limit: number): boolean {
+  const stack: Array<{ value: unknown; depth: number }> = [{ value: root, depth: 0 }];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const { value, depth } = next;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth + 1 > limit) return true;
+    for (const child of Object.values(value)) stack.push({ value: child, depth: depth + 1 });
+  }
+  return false;
 }
 
 function parse<T>(schema: z.ZodType<T> | undefined, input: unknown, where: string): T {

@@ -12,7 +12,7 @@ import { connectionKeyString } from '../domain/ids';
 import { LeaseHeldError, NotFoundError, ServiceError, StaleFenceError } from '../errors';
 import type { ConnectionPatch, ConnectionStore, NewConnection, StoredConnection } from '../ports/store';
 import { A, decodeConnection } from './codec';
-import { b, ExpressionBuilder, n, s } from './expression';
+import { b, ExpressionBuilder, jsonMap, n, s } from './expression';
 import { connectionSk, DEFAULT_DUE_SHARDS, dueShardOf, integrationPk } from './table';
 
 export interface DynamoConnectionStoreOptions {
@@ -200,8 +200,7 @@ export class DynamoConnectionStore implements ConnectionStore {
     put(A.failures, n(patch.consecutiveFailures));
     putOrRemove(A.failingSince, num(patch.failingSince));
     putOrRemove(A.lastError, patch.lastError === null ? null : { M: marshall(patch.lastError) });
-    if (patch.metadata !== undefined)
-      put(A.metadata, { M: marshall(patch.metadata, { removeUndefinedValues: true }) });
+    if (patch.metadata !== undefined) put(A.metadata, { M: jsonMap(patch.metadata) });
     if (patch.events.length > 0) {
       const outbox = x.name(A.outbox);
       const events = x.value({

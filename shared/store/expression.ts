@@ -41,3 +41,36 @@ export class ExpressionBuilder {
 export const n = (value: number): AttributeValue => ({ N: String(value) });
 export const s = (value: string): AttributeValue => ({ S: value });
 export const b = (value: Uint8Array): AttributeValue => ({ B: value });
+
+/**
+ * The members of a JSON object (a request's `metadata`, an integration's configuration) as a
+ * DynamoDB map. Unlike util-dynamodb's `marshall`, which tells plain objects from class instances
+ * by their `constructor`, it never looks at one: `{"constructor": 1}` is valid JSON and a map like
+ * any other (marshall throws on it, or turns `{"constructor": {"name": "String"}}` into a string).
+ * `undefined` members are left out.
+ * @throws Error for a value JSON cannot hold (a non-finite number, a function, ...); never for JSON.
+ */
+export function jsonMap(object: Readonly<Record<string, unknown>>): Record<string, AttributeValue> {
+  const out: Record<string, AttributeValue> = {};
+  for (const [key, value] of Object.entries(object)) if (value !== undefined) out[key] = jsonAttr(value);
+  return out;
+}
+
+function jsonAttr(value: unknown): AttributeValue {
+  if (value === null) return { NULL: true };
+  switch (typeof value) {
+    case 'string':
+      return s(value);
+    case 'boolean':
+      return { BOOL: value };
+    case 'number':
+      if (!Number.isFinite(value)) throw new Error('a non-finite number cannot be stored');
+      return n(value);
+    case 'object':
+      return Array.isArray(value)
+        ? { L: value.filter((v) => v !== undefined).map(jsonAttr) }
+        : { M: jsonMap(value as Record<string, unknown>) };
+    default:
+      throw new Error(`a ${typeof value} cannot be stored as JSON`);
+  }
+}

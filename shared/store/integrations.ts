@@ -7,11 +7,11 @@ import {
   PutItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { ServiceError } from '../errors';
 import { type IntegrationConfig, integrationConfigSchema } from '../providers/resolve';
-import { s } from './expression';
+import { jsonMap, s } from './expression';
 import { INTEGRATION_SK, integrationPk } from './table';
 
 /** An integration as stored: its configuration and the client secret's envelope ciphertext. */
@@ -58,7 +58,7 @@ export class DynamoIntegrationStore {
     const createdAt = existing?.createdAt ?? now;
     const item: Record<string, AttributeValue> = {
       ...this.key(integrationId),
-      config: { M: marshall(config, { removeUndefinedValues: true }) },
+      config: { M: jsonMap(config) },
       created_at: { N: String(createdAt) },
       updated_at: { N: String(now) },
       ...(clientSecretCiphertext === null ? {} : { client_secret: { B: clientSecretCiphertext } }),

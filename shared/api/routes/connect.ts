@@ -104,16 +104,18 @@ export const connectRoutes: readonly AnyRoute<ApiDeps>[] = [
         return page(503, { error: 'server_error' });
       }
       if (session === null) return page(400, { error: 'invalid_state' });
-      const { error } = await complete(deps, session, query);
+      const { error, unavailable } = await complete(deps, session, query);
       if (session.redirectUri !== null) return redirect(session.redirectUri, session.connectionId, error);
-      const status = error === undefined ? 200 : error === 'server_error' ? 503 : 400;
+      // 503 only for our own storage/keyring failure: a provider's `error=server_error` is its problem.
+      const status = error === undefined ? 200 : unavailable === true ? 503 : 400;
       return page(status, { ...(error === undefined ? {} : { error }), connectionId: session.connectionId });
     },
   }),
 ];
 
 type CallbackQuery = z.output<typeof oauthCallbackQuerySchema>;
-type Outcome = { readonly error?: string };
+/** `unavailable`: the failure was this service's (storage, keyring), not the provider's or the request's. */
+type Outcome = { readonly error?: string; readonly unavailable?: boolean };
 
 /** Exchanges the code and stores the credentials; every failure is an `error` value, never a throw. */
 async function complete(deps: ApiDeps, session: ConnectSession, query: CallbackQuery): Promise<Outcome> {
@@ -169,7 +171,9 @@ async function complete(deps: ApiDeps, session: ConnectSession, query: CallbackQ
     return {};
   } catch (error) {
     logFailure(deps, 'connect callback: could not complete', error, ids);
-    return { error: isServiceError(error, 'not_found') ? 'invalid_request' : 'server_error' };
+    return isServiceError(error, 'not_found')
+      ? { error: 'invalid_request' }
+      : { error: 'server_error', unavailable: true };
   }
 }
 

@@ -32,6 +32,11 @@ export const connectionInputSchema = z
       .refine((m) => depthOf(m) <= MAX_METADATA_DEPTH, {
         message: `must nest at most ${MAX_METADATA_DEPTH} levels deep`,
       })
+      // Stored as DynamoDB numbers and read back as JS numbers: 1e21 or 2^53+1 cannot round-trip
+      // (util-dynamodb refuses them), and DynamoDB refuses magnitudes below 1e-130.
+      .refine((m) => numbersStorable(m), {
+        message: 'numbers must be integers within ±(2^53 - 1), or decimals of magnitude at least 1e-130',
+      })
       .optional(),
   })
   .strict()
@@ -46,6 +51,14 @@ export const connectionInputSchema = z
   })
   .meta({ id: 'ConnectionInput' });
 export type ConnectionInput = z.output<typeof connectionInputSchema>;
+
+function numbersStorable(value: unknown): boolean {
+  if (typeof value === 'number') {
+    return Number.isInteger(value) ? Number.isSafeInteger(value) : Math.abs(value) >= 1e-130;
+  }
+  if (typeof value !== 'object' || value === null) return true;
+  return Object.values(value).every(numbersStorable);
+}
 
 function depthOf(value: unknown): number {
   if (typeof value !== 'object' || value === null) return 0;
