@@ -13,6 +13,7 @@ import type { ApiKeyScope, Principal } from '../api/principal';
 import { NotFoundError, ServiceError } from '../errors';
 import type { Clock } from '../ports/clock';
 import { s } from './expression';
+import { storeCall } from './sdk-errors';
 
 /** Partition of the API keys in the service table; `sk` is the key's hex SHA-256 digest. */
 export const API_KEYS_PK = 'KEYS';
@@ -127,7 +128,7 @@ export class DynamoApiKeyStore {
       prefix: key.slice(0, 8),
       created_at: new Date(this.clock.now()).toISOString(),
     };
-    await this.call('PutItem', () =>
+    await storeCall('PutItem', () =>
       this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
@@ -155,7 +156,7 @@ export class DynamoApiKeyStore {
   async revoke(keyId: string): Promise<ApiKeyRecord> {
     const item = (await this.items()).find((i) => i.key_id === keyId);
     if (item === undefined) throw new NotFoundError(`API key ${keyId}`);
-    const out = await this.call('UpdateItem', () =>
+    const out = await storeCall('UpdateItem', () =>
       this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
@@ -197,7 +198,7 @@ export class DynamoApiKeyStore {
   }
 
   private async lookup(hex: string, now: number): Promise<CacheEntry> {
-    const out = await this.call('GetItem', () =>
+    const out = await storeCall('GetItem', () =>
       this.client.send(
         // Consistent: a key used right after `create` must not be cached as unknown.
         new GetItemCommand({
@@ -232,7 +233,7 @@ export class DynamoApiKeyStore {
     const items: KeyItem[] = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
-      const out = await this.call('Query', () =>
+      const out = await storeCall('Query', () =>
         this.client.send(
           new QueryCommand({
             TableName: this.tableName,
@@ -247,15 +248,6 @@ export class DynamoApiKeyStore {
       start = out.LastEvaluatedKey;
     } while (start !== undefined);
     return items;
-  }
-
-  private async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      const name = error instanceof Error ? error.name : 'UnknownError';
-      throw new ServiceError('store_unavailable', `DynamoDB ${operation} failed (${name})`, { cause: error });
-    }
   }
 }
 

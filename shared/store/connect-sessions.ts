@@ -8,11 +8,11 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
-import { ServiceError } from '../errors';
 import { generateCodeVerifier } from '../oauth/code';
 import type { Clock } from '../ports/clock';
 import type { EncryptionContext, Keyring } from '../ports/keyring';
 import { b, ExpressionBuilder, n, s } from './expression';
+import { storeCall, storeError } from './sdk-errors';
 
 /** api.md: a state is single-use and expires after 10 minutes. */
 export const CONNECT_SESSION_TTL_MS = 10 * 60 * 1000;
@@ -100,7 +100,7 @@ export class DynamoConnectSessionStore {
       ttl: n(Math.ceil(expiresAt / 1000)),
     };
     const x = new ExpressionBuilder();
-    await this.call('PutItem', () =>
+    await storeCall('PutItem', () =>
       this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
@@ -157,17 +157,4 @@ export class DynamoConnectSessionStore {
       expiresAt: item.expires_at,
     };
   }
-
-  private async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      throw storeError(operation, error);
-    }
-  }
-}
-
-function storeError(operation: string, error: unknown): ServiceError {
-  const name = error instanceof Error ? error.name : 'UnknownError';
-  return new ServiceError('store_unavailable', `DynamoDB ${operation} failed (${name})`, { cause: error });
 }

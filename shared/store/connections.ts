@@ -13,6 +13,7 @@ import { LeaseHeldError, NotFoundError, ServiceError, StaleFenceError } from '..
 import type { ConnectionPatch, ConnectionStore, NewConnection, StoredConnection } from '../ports/store';
 import { A, decodeConnection } from './codec';
 import { b, ExpressionBuilder, jsonMap, n, s } from './expression';
+import { storeCall } from './sdk-errors';
 import { connectionSk, DEFAULT_DUE_SHARDS, dueShardOf, integrationPk } from './table';
 
 export interface DynamoConnectionStoreOptions {
@@ -38,7 +39,7 @@ export class DynamoConnectionStore implements ConnectionStore {
   }
 
   async get(key: ConnectionKey): Promise<StoredConnection | null> {
-    const out = await this.send('GetItem', () =>
+    const out = await storeCall('GetItem', () =>
       this.client.send(
         new GetItemCommand({
           TableName: this.options.tableName,
@@ -157,7 +158,7 @@ export class DynamoConnectionStore implements ConnectionStore {
   }
 
   async delete(key: ConnectionKey): Promise<void> {
-    await this.send('DeleteItem', () =>
+    await storeCall('DeleteItem', () =>
       this.client.send(new DeleteItemCommand({ TableName: this.options.tableName, Key: this.keyOf(key) })),
     );
   }
@@ -223,34 +224,26 @@ export class DynamoConnectionStore implements ConnectionStore {
     condition: string,
     x: ExpressionBuilder,
   ): Promise<StoredConnection> {
-    const out = await this.send(operation, () =>
-      this.client.send(
-        new UpdateItemCommand({
-          TableName: this.options.tableName,
-          Key: this.keyOf(key),
-          UpdateExpression: updateExpression,
-          ConditionExpression: condition,
-          ...x.attributes(),
-          ReturnValues: 'ALL_NEW',
-          ReturnConsumedCapacity: this.capacityMode(),
-        }),
-      ),
+    const out = await storeCall(
+      operation,
+      () =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.options.tableName,
+            Key: this.keyOf(key),
+            UpdateExpression: updateExpression,
+            ConditionExpression: condition,
+            ...x.attributes(),
+            ReturnValues: 'ALL_NEW',
+            ReturnConsumedCapacity: this.capacityMode(),
+          }),
+        ),
+      { passConditional: true },
     );
     this.record(operation, out.ConsumedCapacity?.CapacityUnits);
     if (out.Attributes === undefined)
       throw new ServiceError('store_unavailable', `${operation} returned no item`);
     return decodeConnection(out.Attributes);
-  }
-
-  /** Runs an SDK call, passing conditional-check failures through and translating everything else. */
-  private async send<T>(operation: string, call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw error;
-      const name = error instanceof Error ? error.name : 'UnknownError';
-      throw new ServiceError('store_unavailable', `DynamoDB ${operation} failed (${name})`, { cause: error });
-    }
   }
 
   private keyOf(key: ConnectionKey): Record<string, AttributeValue> {

@@ -7,9 +7,9 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { ConnectionKey } from '../domain/ids';
-import { ServiceError } from '../errors';
 import { A } from './codec';
 import { n, s } from './expression';
+import { storeError } from './sdk-errors';
 import { connectionKeyFromItemKeys, connectionSk, DUE_INDEX, integrationPk, OUTBOX_INDEX } from './table';
 
 export interface IndexedConnection extends ConnectionKey {
@@ -74,7 +74,7 @@ export class DueIndex {
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
-      throw new ServiceError('store_unavailable', 'DynamoDB claim failed', { cause: error });
+      throw storeError('UpdateItem (claim)', error);
     }
   }
 
@@ -100,7 +100,7 @@ export class DueIndex {
         }),
       );
     } catch (error) {
-      throw new ServiceError('store_unavailable', `DynamoDB Query on ${index.name} failed`, { cause: error });
+      throw storeError(`Query on ${index.name}`, error);
     }
     const items: IndexedConnection[] = [];
     for (const item of out.Items ?? []) {

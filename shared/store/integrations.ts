@@ -9,9 +9,9 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
-import { ServiceError } from '../errors';
 import { type IntegrationConfig, integrationConfigSchema } from '../providers/resolve';
 import { jsonMap, s } from './expression';
+import { storeCall, storeError } from './sdk-errors';
 import { INTEGRATION_SK, integrationPk } from './table';
 
 /** An integration as stored: its configuration and the client secret's envelope ciphertext. */
@@ -39,7 +39,7 @@ export class DynamoIntegrationStore {
   ) {}
 
   async get(integrationId: string): Promise<StoredIntegration | null> {
-    const out = await this.call('GetItem', () =>
+    const out = await storeCall('GetItem', () =>
       this.client.send(
         new GetItemCommand({ TableName: this.tableName, Key: this.key(integrationId), ConsistentRead: true }),
       ),
@@ -63,7 +63,7 @@ export class DynamoIntegrationStore {
       updated_at: { N: String(now) },
       ...(clientSecretCiphertext === null ? {} : { client_secret: { B: clientSecretCiphertext } }),
     };
-    await this.call('PutItem', () =>
+    await storeCall('PutItem', () =>
       this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item })),
     );
     return {
@@ -74,7 +74,7 @@ export class DynamoIntegrationStore {
 
   /** True when at least one connection of the integration exists (reads one item). */
   async hasConnections(integrationId: string): Promise<boolean> {
-    const out = await this.call('Query', () =>
+    const out = await storeCall('Query', () =>
       this.client.send(
         new QueryCommand({
           TableName: this.tableName,
@@ -103,21 +103,12 @@ export class DynamoIntegrationStore {
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
-      throw new ServiceError('store_unavailable', 'DynamoDB DeleteItem failed', { cause: error });
+      throw storeError('DeleteItem', error);
     }
   }
 
   private key(integrationId: string): Record<string, AttributeValue> {
     return { pk: s(integrationPk(integrationId)), sk: s(INTEGRATION_SK) };
-  }
-
-  private async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      const name = error instanceof Error ? error.name : 'UnknownError';
-      throw new ServiceError('store_unavailable', `DynamoDB ${operation} failed (${name})`, { cause: error });
-    }
   }
 }
 

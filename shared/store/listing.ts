@@ -5,10 +5,10 @@ import {
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { ConnectionStatus } from '../domain/connection';
-import { ServiceError } from '../errors';
 import type { StoredConnection } from '../ports/store';
 import { A, decodeConnection } from './codec';
 import { ExpressionBuilder, s } from './expression';
+import { storeCall } from './sdk-errors';
 import { connectionSk, INTEGRATION_SK, integrationPk } from './table';
 
 /**
@@ -103,7 +103,7 @@ function readConnections(
   if (request.integrationId !== undefined) {
     // The integration's partition, connections only (the key condition skips the integration item).
     const keyCondition = `${pk} = ${x.value(s(integrationPk(request.integrationId)))} AND ${connections}`;
-    return send('Query', () =>
+    return storeCall('Query', () =>
       client.send(
         new QueryCommand({
           ...base,
@@ -119,7 +119,7 @@ function readConnections(
   const filter = [`begins_with(${pk}, ${x.value(s('I#'))})`, connections, statusFilter]
     .filter((part) => part !== undefined)
     .join(' AND ');
-  return send('Scan', () =>
+  return storeCall('Scan', () =>
     client.send(
       new ScanCommand({
         ...base,
@@ -143,7 +143,7 @@ export async function listIntegrationIds(client: DynamoDBClient, tableName: stri
   let start: Record<string, AttributeValue> | undefined;
   do {
     const x = new ExpressionBuilder();
-    const out = await send('Scan', () =>
+    const out = await storeCall('Scan', () =>
       client.send(
         new ScanCommand({
           TableName: tableName,
@@ -175,13 +175,4 @@ function pageKeyOf(attributes: Record<string, AttributeValue>): PageKey | null {
   const pk = attributes.pk?.S;
   const sk = attributes.sk?.S;
   return pk === undefined || sk === undefined ? null : { pk, sk };
-}
-
-async function send<T>(operation: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    const name = error instanceof Error ? error.name : 'UnknownError';
-    throw new ServiceError('store_unavailable', `DynamoDB ${operation} failed (${name})`, { cause: error });
-  }
 }
