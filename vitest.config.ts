@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: `unit` (pure logic, fakes at the SDK boundary only) and `integration`
-// (real dynalite, fauxqs, oidc-provider, real HTTP on loopback). `npm test` runs both.
+// Three projects: `unit` (pure logic, fakes at the SDK boundary only), `integration`
+// (real dynalite, fauxqs, oidc-provider, real HTTP on loopback) and `infra` (CDK template
+// assertions and cdk-nag on synthesized stacks). `npm test` runs them all.
 export default defineConfig({
   test: {
     projects: [
@@ -20,6 +21,17 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
           setupFiles: ['test/support/setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          pool: 'forks',
+        },
+      },
+      {
+        test: {
+          name: 'infra',
+          include: ['test/infra/**/*.test.ts'],
+          environment: 'node',
+          // Synthesizing a stack takes seconds (esbuild bundling, cdk-nag); one per file where possible.
           testTimeout: 60_000,
           hookTimeout: 60_000,
           pool: 'forks',

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
@@ -11,12 +12,13 @@ import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-n
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { type FunctionName, functionEntry, PROJECT_ROOT } from './functions';
+import { acknowledge } from './nag';
 
 /**
  * Lets the ESM bundle load CommonJS dependencies that `require()` Node built-ins: esbuild keeps
  * such calls as `require`, which ESM lacks.
  */
-const ESM_REQUIRE_BANNER =
+export const ESM_REQUIRE_BANNER =
   "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
 export interface ServiceFunctionProps {
@@ -51,8 +53,11 @@ export interface ServiceFunctionProps {
  * AWSLambdaBasicExecutionRole: the constructs grant exactly what each function needs).
  */
 export class ServiceFunction extends NodejsFunction {
-  readonly logGroup: LogGroup;
+  /** The function's own log group (NodejsFunction's `logGroup` getter returns it too). */
+  readonly functionLogGroup: LogGroup;
   readonly serviceRole: Role;
+  /** The bundled entry file, `functions/<name>/handler.ts`. */
+  readonly entry: string;
 
   constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
     const logGroup = new LogGroup(scope, `${id}Logs`, {
@@ -68,7 +73,7 @@ export class ServiceFunction extends NodejsFunction {
       entry: functionEntry(props.name),
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
-      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
       description: props.description,
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
@@ -77,7 +82,8 @@ export class ServiceFunction extends NodejsFunction {
       tracing: Tracing.ACTIVE,
       logGroup,
       role,
-      environment: { ...props.environment },
+      // Stack traces in the logs point at the TypeScript sources (bundled with sourceMap).
+      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
       ...(props.onFailure === undefined ? {} : { onFailure: props.onFailure }),
       ...(props.retryAttempts === undefined ? {} : { retryAttempts: props.retryAttempts }),
       ...(props.maxEventAge === undefined ? {} : { maxEventAge: props.maxEventAge }),
@@ -95,7 +101,20 @@ export class ServiceFunction extends NodejsFunction {
         logLevel: LogLevel.ERROR,
       },
     });
-    this.logGroup = logGroup;
+    this.functionLogGroup = logGroup;
     this.serviceRole = role;
+    this.entry = functionEntry(props.name);
+    acknowledge(
+      role,
+      'AwsSolutions',
+      'AwsSolutions-IAM5[Resource::*]',
+      'Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support no ' +
+        'resource-level permissions: AWS requires Resource "*". Every other statement names its resources.',
+    );
+    const runtimeReason =
+      'The service targets nodejs22.x on purpose: its code and tests run on Node 20/22 and are not ' +
+      'verified on a newer runtime yet. Raise Runtime in infra/service-function.ts after testing.';
+    acknowledge(this, 'AwsSolutions', 'AwsSolutions-L1', runtimeReason);
+    acknowledge(this, 'Serverless', 'Serverless-LambdaLatestVersion', runtimeReason);
   }
 }

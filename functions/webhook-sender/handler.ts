@@ -1,7 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { getRuntime, type Runtime } from '../../shared/runtime';
-import { loadWebhookKey } from '../../shared/webhooks/secret';
+import { WebhookKeyCache } from '../../shared/webhooks/secret';
 import {
   createWebhookSenderDeps,
   processWebhookRecord,
@@ -9,18 +9,21 @@ import {
 } from '../../shared/webhooks/sender';
 
 // Keyed by runtime so a reset runtime (local mode restarts, tests) gets a fresh sender.
-const senders = new WeakMap<Runtime, WebhookSenderDeps>();
+const senders = new WeakMap<Runtime, { deps: WebhookSenderDeps; keys: WebhookKeyCache }>();
 
 async function sender(): Promise<WebhookSenderDeps> {
   const rt = await getRuntime();
-  let deps = senders.get(rt);
-  if (deps === undefined) {
-    // WEBHOOK_SECRET locally; on AWS the Secrets Manager secret of WEBHOOK_SECRET_ARN, read once
-    // per container (a failed read is not cached: the next batch tries again).
-    deps = createWebhookSenderDeps(rt, await loadWebhookKey(rt.config));
-    senders.set(rt, deps);
+  let entry = senders.get(rt);
+  if (entry === undefined) {
+    // WEBHOOK_SECRET locally; on AWS the Secrets Manager secret of WEBHOOK_SECRET_ARN, re-read
+    // every few minutes (rotation). A failed first read is not cached: the next batch tries again.
+    const keys = new WebhookKeyCache(rt.config, { clock: rt.clock, logger: rt.logger });
+    entry = { keys, deps: createWebhookSenderDeps(rt, await keys.get()) };
+    senders.set(rt, entry);
   }
-  return deps;
+  const key = await entry.keys.get();
+  if (key !== entry.deps.key) entry.deps = { ...entry.deps, key };
+  return entry.deps;
 }
 
 /**

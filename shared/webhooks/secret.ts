@@ -1,4 +1,6 @@
 import { ServiceError } from '../errors';
+import type { Clock } from '../ports/clock';
+import type { Logger } from '../ports/logger';
 import { parseWebhookSecret } from './signing';
 
 /**
@@ -98,4 +100,53 @@ export async function loadWebhookKey(
     'config_invalid',
     'neither WEBHOOK_SECRET nor WEBHOOK_SECRET_ARN is set: webhooks cannot be signed',
   );
+}
+
+/** How long a loaded key is used before the secret is read again (the extension caches 5 min too). */
+export const WEBHOOK_KEY_TTL_MS = 5 * 60_000;
+
+/**
+ * The signing key, re-read every {@link WEBHOOK_KEY_TTL_MS} so that a rotated secret takes effect
+ * in running containers within minutes. A failed re-read keeps signing with the previous key (and
+ * warns): a Secrets Manager hiccup must not stop deliveries. Only the first load can fail.
+ */
+export class WebhookKeyCache {
+  private key: Uint8Array | undefined;
+  private loadedAt = 0;
+  private loading: Promise<Uint8Array> | undefined;
+
+  constructor(
+    private readonly config: Parameters<typeof loadWebhookKey>[0],
+    private readonly deps: {
+      readonly clock: Pick<Clock, 'now'>;
+      readonly logger: Logger;
+      readonly ttlMs?: number;
+      readonly fetchOptions?: SecretFetchOptions;
+    },
+  ) {}
+
+  /** @throws as {@link loadWebhookKey}, on the first load only */
+  get(): Promise<Uint8Array> {
+    const now = this.deps.clock.now();
+    if (this.key !== undefined && now - this.loadedAt < (this.deps.ttlMs ?? WEBHOOK_KEY_TTL_MS)) {
+      return Promise.resolve(this.key);
+    }
+    this.loading ??= this.reload(now).finally(() => {
+      this.loading = undefined;
+    });
+    return this.loading;
+  }
+
+  private async reload(now: number): Promise<Uint8Array> {
+    try {
+      this.key = await loadWebhookKey(this.config, this.deps.fetchOptions);
+    } catch (error) {
+      if (this.key === undefined) throw error;
+      this.deps.logger.warn('could not re-read the webhook signing secret; signing with the previous key', {
+        error: error instanceof Error ? error.message : 'unknown',
+      });
+    }
+    this.loadedAt = now;
+    return this.key;
+  }
 }

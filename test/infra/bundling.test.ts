@@ -1,0 +1,83 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { FUNCTION_NAMES, type FunctionName } from '../../infra/functions';
+import { ESM_REQUIRE_BANNER, type ServiceFunction } from '../../infra/service-function';
+import { TokenRefreshStack } from '../../infra/stack';
+import { testApp } from './support';
+
+// The one test that runs esbuild for real (a few seconds): what the template points at is the
+// bundle of each real handler, and a bundle runs as an ES module on Node.
+const app = testApp({ bundle: true });
+const stack = new TokenRefreshStack(app, 'OAuthRefresher');
+const assembly = app.synth();
+const artifact = assembly.getStackByName('OAuthRefresher');
+const functions: Record<FunctionName, ServiceFunction> = {
+  scheduler: stack.service.refresh.scheduler,
+  refresher: stack.service.refresh.refresher,
+  'webhook-sender': stack.service.webhooks.sender,
+  api: stack.service.api.function,
+};
+
+/** The bundle folder a function's Code points at, through the asset manifest. */
+function bundleOf(name: FunctionName): string {
+  const id = stack.getLogicalId(functions[name].node.defaultChild as CfnFunction);
+  const resources = (
+    artifact.template as { Resources: Record<string, { Properties: { Code: { S3Key: string } } }> }
+  ).Resources;
+  const key = resources[id]?.Properties.Code.S3Key;
+  const manifest = JSON.parse(
+    readFileSync(join(assembly.directory, `${artifact.id}.assets.json`), 'utf8'),
+  ) as {
+    files: Record<string, { source: { path: string }; destinations: Record<string, { objectKey: string }> }>;
+  };
+  const asset = Object.values(manifest.files).find((f) =>
+    Object.values(f.destinations).some((d) => d.objectKey === key),
+  );
+  if (asset === undefined) throw new Error(`no asset for ${name} (${key})`);
+  return join(assembly.directory, asset.source.path);
+}
+
+describe('function bundles', () => {
+  it.each(FUNCTION_NAMES)(
+    'bundles %s from its own functions/<name>/handler.ts as ESM with a source map',
+    (name) => {
+      const dir = bundleOf(name);
+      const map = JSON.parse(readFileSync(join(dir, 'index.mjs.map'), 'utf8')) as { sources: string[] };
+      const entries = map.sources.filter((s) => /functions\/[^/]+\/handler\.ts$/.test(s));
+      expect(entries.map((s) => s.replace(/^.*functions\//, 'functions/'))).toEqual([
+        `functions/${name}/handler.ts`,
+      ]);
+      // The banner gives the ESM bundle a `require` for CommonJS dependencies.
+      expect(readFileSync(join(dir, 'index.mjs'), 'utf8').startsWith(ESM_REQUIRE_BANNER)).toBe(true);
+    },
+  );
+
+  it('runs the bundled api as an ES module: GET /health answers 200', () => {
+    const script = `
+      const { handler } = await import(${JSON.stringify(join(bundleOf('api'), 'index.mjs'))});
+      const res = await handler({ rawPath: '/health', headers: {}, requestContext: { http: { method: 'GET' }, requestId: 'r' } }, {});
+      process.stdout.write('RESULT ' + JSON.stringify(res) + '\\n');`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: {
+        PATH: process.env.PATH,
+        AWS_REGION: 'us-east-1',
+        TABLE_NAME: 'table',
+        REFRESH_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/refresh',
+        WEBHOOK_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/webhooks',
+        KMS_KEY_ID: 'arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000',
+        LOG_LEVEL: 'ERROR',
+      },
+    });
+    const line = run.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+    expect(line, run.stderr).toBeDefined();
+    expect(JSON.parse(String(line).slice('RESULT '.length))).toMatchObject({
+      statusCode: 200,
+      body: JSON.stringify({ status: 'ok' }),
+    });
+  });
+});

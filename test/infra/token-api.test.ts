@@ -1,0 +1,133 @@
+import { Duration } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { describe, expect, it } from 'vitest';
+import { TokenApi, type TokenApiProps } from '../../infra/token-api';
+import {
+  actionsOf,
+  type Fixture,
+  fixture,
+  resource,
+  resourcesOf,
+  roleOfFunction,
+  statementsOfRole,
+  template,
+} from './support';
+
+function api(f: Fixture, props: Partial<TokenApiProps> = {}): TokenApi {
+  return new TokenApi(f.stack, 'Api', {
+    table: f.store.table,
+    envelopeKey: f.store.envelopeKey,
+    webhookQueue: f.webhookQueue,
+    environment: f.environment,
+    ...props,
+  });
+}
+
+describe('TokenApi', () => {
+  const f = fixture();
+  const construct = api(f);
+  const caller = new Role(f.stack, 'Caller', { assumedBy: new ServicePrincipal('ec2.amazonaws.com') });
+  construct.grantInvoke(caller);
+  const t = template(f.stack);
+  const fn = resource(t, 'AWS::Lambda::Function', 'ApiHandler');
+  const publicApi = resource(t, 'AWS::ApiGatewayV2::Api', 'Api').id;
+  const iamApi = resource(t, 'AWS::ApiGatewayV2::Api', 'ApiIamApi').id;
+  const variables = (fn.props.Environment as { Variables: Record<string, unknown> }).Variables;
+
+  it('sends every request of the public API to the function, which checks API keys itself', () => {
+    t.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      ApiId: { Ref: publicApi },
+      RouteKey: '$default',
+      AuthorizationType: 'NONE',
+    });
+  });
+
+  it('requires IAM (SigV4) on every route of the second API', () => {
+    const routes = Object.values(resourcesOf(t, 'AWS::ApiGatewayV2::Route')).map(
+      (r) => r.Properties as Record<string, unknown>,
+    );
+    expect(routes.filter((r) => JSON.stringify(r.ApiId) === JSON.stringify({ Ref: iamApi }))).toEqual([
+      expect.objectContaining({ RouteKey: '$default', AuthorizationType: 'AWS_IAM' }),
+    ]);
+  });
+
+  it('sets PUBLIC_URL to the public API endpoint, not to anything of the function (no cycle)', () => {
+    expect(variables.PUBLIC_URL).toEqual({ 'Fn::GetAtt': [publicApi, 'ApiEndpoint'] });
+  });
+
+  it('throttles both stages and writes JSON access logs without query strings', () => {
+    const stages = Object.values(resourcesOf(t, 'AWS::ApiGatewayV2::Stage')).map(
+      (s) => s.Properties as Record<string, { Format?: string } & Record<string, unknown>>,
+    );
+    expect(stages).toHaveLength(2);
+    for (const stage of stages) {
+      expect(stage.DefaultRouteSettings).toEqual({ ThrottlingBurstLimit: 100, ThrottlingRateLimit: 50 });
+      const format = JSON.parse(String(stage.AccessLogSettings?.Format)) as Record<string, string>;
+      expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
+      expect(Object.values(format).join(' ')).not.toMatch(/querystring|header\./i);
+    }
+  });
+
+  it('retains access logs for the log retention', () => {
+    t.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 3);
+  });
+
+  it('lets the function use the whole table, the envelope key under its context, and the webhook queue', () => {
+    const actions = statementsOfRole(t, roleOfFunction(fn)).flatMap(actionsOf);
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:Query',
+        'dynamodb:Scan',
+        'kms:GenerateDataKey',
+        'kms:Decrypt',
+        'sqs:SendMessage',
+      ]),
+    );
+  });
+
+  it('grants execute-api:Invoke on the IAM API to a principal', () => {
+    const statements = statementsOfRole(t, resource(t, 'AWS::IAM::Role', 'Caller').id);
+    expect(statements).toHaveLength(1);
+    expect(statements[0]?.Action).toBe('execute-api:Invoke');
+    expect(JSON.stringify(statements[0]?.Resource)).toContain(iamApi);
+  });
+
+  it('uses a public URL it is given (custom domain) and can leave out the IAM API', () => {
+    const g = fixture();
+    api(g, { publicUrl: 'https://tokens.example.com', iamApi: false, adminApiKeySha256: 'a'.repeat(64) });
+    const u = template(g.stack);
+    u.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          PUBLIC_URL: 'https://tokens.example.com',
+          ADMIN_API_KEY_SHA256: 'a'.repeat(64),
+        }),
+      },
+    });
+    u.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+  });
+
+  it('rejects a timeout API Gateway would cut off, or one too short for an on-demand refresh', () => {
+    expect(() => api(fixture(), { timeout: Duration.seconds(30) })).toThrow(/at most 29 s/);
+    expect(() => api(fixture(), { timeout: Duration.seconds(20) })).toThrow(/two provider calls/);
+  });
+
+  it('rejects an admin key digest that is not hex SHA-256, and a public URL with a trailing slash', () => {
+    expect(() => api(fixture(), { adminApiKeySha256: 'secret' })).toThrow(/adminApiKeySha256/);
+    expect(() => api(fixture(), { publicUrl: 'https://tokens.example.com/' })).toThrow(/publicUrl/);
+    expect(() => api(fixture(), { publicUrl: 'http://tokens.example.com' })).toThrow(/publicUrl/);
+  });
+
+  it('refuses grantInvoke without the IAM API', () => {
+    const g = fixture();
+    const noIam = api(g, { iamApi: false });
+    expect(() =>
+      noIam.grantInvoke(new Role(g.stack, 'R', { assumedBy: new ServicePrincipal('ec2.amazonaws.com') })),
+    ).toThrow(/without the IAM API/);
+  });
+});

@@ -1,0 +1,72 @@
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { TokenStore } from '../../infra/token-store';
+import { tableDefinition } from '../../shared/store/table';
+import { fixture, resource, template, testApp } from './support';
+
+describe('TokenStore', () => {
+  const { stack } = fixture();
+  const t = template(stack);
+  const table = resource(t, 'AWS::DynamoDB::Table', 'StoreTable').props;
+
+  it('mirrors tableDefinition(): keys, attribute types and the keys-only due and outbox indexes', () => {
+    const definition = tableDefinition('x');
+    const sortByName = (items: ReadonlyArray<{ AttributeName?: string | undefined }> | undefined) =>
+      [...(items ?? [])].sort((a, b) => String(a.AttributeName).localeCompare(String(b.AttributeName)));
+    expect(sortByName(table.AttributeDefinitions as { AttributeName: string }[])).toEqual(
+      sortByName(definition.AttributeDefinitions),
+    );
+    expect(table.KeySchema).toEqual(definition.KeySchema);
+    expect(table.GlobalSecondaryIndexes).toEqual(definition.GlobalSecondaryIndexes);
+    expect(table.BillingMode).toBe('PAY_PER_REQUEST');
+  });
+
+  it('expires connect sessions through the ttl attribute', () => {
+    expect(table.TimeToLiveSpecification).toEqual({ AttributeName: 'ttl', Enabled: true });
+  });
+
+  it('keeps point-in-time recovery on', () => {
+    expect(table.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+  });
+
+  it('is protected from deletion and retained by default', () => {
+    expect(table.DeletionProtectionEnabled).toBe(true);
+    t.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+
+  it('encrypts the table with its own customer-managed key, apart from the envelope key', () => {
+    const tableKey = resource(t, 'AWS::KMS::Key', 'StoreTableKey').id;
+    const envelopeKey = resource(t, 'AWS::KMS::Key', 'StoreEnvelopeKey').id;
+    expect(table.SSESpecification).toEqual({
+      KMSMasterKeyId: { 'Fn::GetAtt': [tableKey, 'Arn'] },
+      SSEEnabled: true,
+      SSEType: 'KMS',
+    });
+    expect(tableKey).not.toBe(envelopeKey);
+  });
+
+  it('rotates both keys and retains them', () => {
+    t.resourcePropertiesCountIs('AWS::KMS::Key', { EnableKeyRotation: true }, 2);
+    t.allResources('AWS::KMS::Key', { DeletionPolicy: 'Retain' });
+  });
+
+  it('lets deletion protection be switched off for a disposable deployment', () => {
+    const s = new Stack(testApp(), 'Dev');
+    new TokenStore(s, 'Store', { deletionProtection: false, removalPolicy: RemovalPolicy.DESTROY });
+    const dev = template(s);
+    dev.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false });
+    dev.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
+    dev.hasResourceProperties('AWS::DynamoDB::Table', {
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: Match.objectLike({ SSEEnabled: true }),
+    });
+  });
+
+  it('rejects removal on stack deletion while deletion protection is on', () => {
+    const s = new Stack(testApp(), 'Bad');
+    expect(() => new TokenStore(s, 'Store', { removalPolicy: RemovalPolicy.DESTROY })).toThrow(
+      /DESTROY needs deletionProtection: false/,
+    );
+  });
+});
