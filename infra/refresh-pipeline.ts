@@ -10,6 +10,7 @@ import { Schedule, ScheduleExpression, TimeWindow } from 'aws-cdk-lib/aws-schedu
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { SCAN_CLAIM_MS } from '../shared/pipeline/scan';
 import { DUE_INDEX, OUTBOX_INDEX } from '../shared/store/table';
 import { type EnvironmentValues, functionEnvironment } from './environment';
 import { acknowledge } from './nag';
@@ -19,10 +20,10 @@ import { ServiceFunction } from './service-function';
 import { checkConcurrency } from './webhook-delivery';
 
 /**
- * How far a scan pushes a claimed connection's due time (`CLAIM_MS` in functions/scheduler/handler.ts).
+ * How far a scan pushes a claimed connection's due time (`SCAN_CLAIM_MS`, shared with the scheduler).
  * A refresh task must finish or come back within it, or the next scan enqueues the connection again.
  */
-export const SCAN_CLAIM = Duration.minutes(10);
+export const SCAN_CLAIM = Duration.millis(SCAN_CLAIM_MS);
 
 /** Slowest scan rate: the default refresh margin (shared/policy) is 15 minutes before expiry. */
 export const MAX_SCHEDULE_RATE = Duration.minutes(15);

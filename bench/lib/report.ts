@@ -239,9 +239,19 @@ export function printTable(r: BenchResults, print: (line?: string) => void): voi
     print(
       row(
         [
-          `Lambda ms per record → GB-s (${c.lambda_memory.refresherMb} MB)`,
+          `Lambda ms/record, provider +${g?.provider_latency_ms ?? 0} ms → GB-s (${c.lambda_memory.refresherMb} MB)`,
           ...both((x) => `${fmt(x.lambda_billed_ms_per_record)} → ${x.lambda_gb_s_per_refresh}`),
           '3 ms (assumed)',
+        ],
+        w,
+      ),
+    );
+    print(
+      row(
+        [
+          '  compute only (provider answers at once)',
+          ...both((x) => `${fmt(x.lambda_ms_per_record_compute)} ms`),
+          '',
         ],
         w,
       ),

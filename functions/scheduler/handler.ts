@@ -1,10 +1,7 @@
 import type { Context } from 'aws-lambda';
-import { type ScanReport, scanDue } from '../../shared/pipeline/scan';
+import { SCAN_CLAIM_MS, type ScanReport, scanDue } from '../../shared/pipeline/scan';
 import { getRuntime } from '../../shared/runtime';
 import { DueIndex } from '../../shared/store/due-index';
-
-/** How far a claim pushes a connection's due time (its task's visibility budget in the queue). */
-const CLAIM_MS = 10 * 60_000;
 
 /**
  * Scheduler: EventBridge Scheduler target (the event itself carries nothing we need). Finds due
@@ -28,7 +25,7 @@ export const handler = async (_event: unknown, context: Context): Promise<ScanRe
       {
         shards: rt.config.dueShards,
         maxPerRun: rt.config.scanMaxPerRun,
-        claimMs: CLAIM_MS,
+        claimMs: SCAN_CLAIM_MS,
         timeBudgetMs: context.getRemainingTimeInMillis() / 2,
       },
     );

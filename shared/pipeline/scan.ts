@@ -10,6 +10,13 @@ import type { DueIndex, IndexedConnection } from '../store/due-index';
 import type { RefreshTask } from './messages';
 import { sendBatches } from './sqs';
 
+/**
+ * How far a scan pushes a claimed connection's due time: the visibility budget of its task in the
+ * refresh queue. The infra keeps the queue's visibility timeout (6 × the refresher's timeout)
+ * inside it, so a task that is retried once is still covered by its claim.
+ */
+export const SCAN_CLAIM_MS = 10 * 60_000;
+
 export interface ScanDeps {
   readonly index: DueIndex;
   readonly store: ConnectionStore;
