@@ -13,6 +13,7 @@ import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
+import { A } from '../../shared/store/codec';
 
 /** Commands that accept ReturnConsumedCapacity. */
 const CAPACITY_COMMANDS = new Set([
@@ -74,13 +75,15 @@ export function classify(command: string, input: InputShape): string {
       if (pk === 'KEYS') return 'UpdateItem:api-key';
       const names = new Set(Object.values(input.ExpressionAttributeNames ?? {}));
       const expr = input.UpdateExpression ?? '';
-      if (names.has('created_at')) return 'UpdateItem:import';
-      if (names.has('conn_status'))
-        return names.has('cred_gen') ? 'UpdateItem:commit' : 'UpdateItem:commit-failure';
-      if (names.size === 1 && names.has('due_at')) return 'UpdateItem:claim';
-      if (names.has('lease_owner'))
+      // Attribute names as the store writes them (shared/store/codec.ts), so a rename follows along.
+      if (names.has(A.createdAt)) return 'UpdateItem:import';
+      if (names.has(A.status)) {
+        return names.has(A.credentialGeneration) ? 'UpdateItem:commit' : 'UpdateItem:commit-failure';
+      }
+      if (names.size === 1 && names.has(A.dueAt)) return 'UpdateItem:claim';
+      if (names.has(A.leaseOwner))
         return expr.startsWith('REMOVE') ? 'UpdateItem:release' : 'UpdateItem:lease';
-      if (names.has('outbox')) return 'UpdateItem:outbox';
+      if (names.has(A.outbox)) return 'UpdateItem:outbox';
       return 'UpdateItem:other';
     }
     default:

@@ -32,7 +32,8 @@ interface Reply {
 
 export async function startOidcProcess(): Promise<OidcProcess> {
   const child: ChildProcess = fork(fileURLToPath(new URL('./oidc-child.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx'],
+    // tsx's loader by URL, so the child starts whatever the current directory is.
+    execArgv: ['--import', import.meta.resolve('tsx')],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   const pending = new Map<number, (reply: Reply) => void>();

@@ -282,6 +282,16 @@ export function printTable(r: BenchResults, print: (line?: string) => void): voi
     print(
       row(
         [
+          '  per connection-month (refreshed every 45 min)',
+          ...both((x) => `$${x.usd_per_connection_month.toFixed(4)}`),
+          '',
+        ],
+        w,
+      ),
+    );
+    print(
+      row(
+        [
           '  with provisioned capacity at 70 % instead',
           ...both((x) => usd(x.usd_per_million_refreshes_provisioned_70pct)),
           '',

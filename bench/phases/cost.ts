@@ -18,6 +18,7 @@ import { handler as apiHandler } from '../../functions/api/handler';
 import { lambdaContext } from '../../infra/local/context';
 import { localSqsClient } from '../../infra/local/sqs';
 import type { EnvelopeKeyring } from '../../shared/keyring/envelope-keyring';
+import { connectionSk, integrationPk } from '../../shared/store/table';
 import { type DynamoSnapshot, sqsWorkRequests, totals } from '../lib/counters';
 import { itemSize, writeUnits } from '../lib/item-size';
 import { apiEvent, invokeRefresher, type MemorySizes, type RefreshTaskRef } from '../lib/lambda';
@@ -84,6 +85,8 @@ export interface WorkloadCost {
   usd_per_million_refreshes_breakdown: UsdBreakdown;
   usd_per_million_refreshes_provisioned_70pct: number;
   usd_per_million_refreshes_with_logs: number;
+  /** A connection with 1-hour tokens, refreshed every 45 min (15-min margin): ≈974 refreshes a month. */
+  usd_per_connection_month: number;
   floor: {
     wcu_per_refresh: number;
     sqs_requests_per_refresh: number;
@@ -101,6 +104,9 @@ export interface WorkloadCost {
     usd_breakdown: UsdBreakdown;
   };
 }
+
+/** 1-hour tokens refreshed 15 minutes early: every 45 minutes, over an average month (30.44 days). */
+export const REFRESHES_PER_CONNECTION_MONTH = Math.round((30.44 * 24 * 60) / 45);
 
 /** "A few ms of Lambda time per record" (design.md cost model), taken as 3 ms. */
 const FLOOR_LAMBDA_MS = 3;
@@ -186,7 +192,10 @@ export async function runCost(svc: Service, workload: Workload, options: CostOpt
     const item = await rt.dynamo.send(
       new GetItemCommand({
         TableName: local.tableName,
-        Key: { pk: { S: `I#${integration}` }, sk: { S: `C#${pipelineIds[0] ?? coldId}` } },
+        Key: {
+          pk: { S: integrationPk(integration) },
+          sk: { S: connectionSk(pipelineIds[0] ?? coldId ?? '') },
+        },
         ConsistentRead: true,
       }),
     );
@@ -276,6 +285,7 @@ export async function runCost(svc: Service, workload: Workload, options: CostOpt
       usd_per_million_refreshes_breakdown: mapValues(usd, million),
       usd_per_million_refreshes_provisioned_70pct: million(usd.total - usd.dynamodb + provisionedDynamo),
       usd_per_million_refreshes_with_logs: million(usd.total + logBytes * PRICES.cloudwatchLogs.ingestedByte),
+      usd_per_connection_month: sig(usd.total * REFRESHES_PER_CONNECTION_MONTH, 3),
       floor: {
         wcu_per_refresh: floorWcu,
         sqs_requests_per_refresh: 0.3,

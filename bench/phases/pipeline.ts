@@ -7,6 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { BatchGetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { ScanReport } from '../../shared/pipeline/scan';
+import { A } from '../../shared/store/codec';
+import { connectionSk, integrationPk } from '../../shared/store/table';
 import { type DynamoSnapshot, sqsWorkRequests, totals } from '../lib/counters';
 import { progress } from '../lib/output';
 import { type CpuBreakdown, startProfiler } from '../lib/profile';
@@ -170,15 +172,24 @@ function perRefresh(snapshot: DynamoSnapshot, refreshes: number): Record<string,
 async function countAdvanced(svc: Service, integration: string, ids: readonly string[]): Promise<number> {
   let advanced = 0;
   for (let i = 0; i < ids.length; i += 100) {
-    let keys = ids.slice(i, i + 100).map((id) => ({ pk: { S: `I#${integration}` }, sk: { S: `C#${id}` } }));
+    let keys = ids.slice(i, i + 100).map((id) => ({
+      pk: { S: integrationPk(integration) },
+      sk: { S: connectionSk(id) },
+    }));
     while (keys.length > 0) {
       const res = await svc.local.dynamo.send(
         new BatchGetItemCommand({
-          RequestItems: { [svc.local.tableName]: { Keys: keys, ProjectionExpression: 'cred_gen' } },
+          RequestItems: {
+            [svc.local.tableName]: {
+              Keys: keys,
+              ProjectionExpression: '#gen',
+              ExpressionAttributeNames: { '#gen': A.credentialGeneration },
+            },
+          },
         }),
       );
       for (const item of res.Responses?.[svc.local.tableName] ?? []) {
-        if (Number(item.cred_gen?.N ?? 0) >= 2) advanced += 1;
+        if (Number(item[A.credentialGeneration]?.N ?? 0) >= 2) advanced += 1;
       }
       keys = (res.UnprocessedKeys?.[svc.local.tableName]?.Keys ?? []) as typeof keys;
     }

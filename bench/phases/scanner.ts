@@ -10,7 +10,7 @@ import { type AttributeValue, BatchWriteItemCommand } from '@aws-sdk/client-dyna
 import { CreateQueueCommand, PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import { ensureTable, startDynalite } from '../../infra/local/dynalite';
 import { startLocalSqs } from '../../infra/local/sqs';
-import { scanDue } from '../../shared/pipeline/scan';
+import { SCAN_CLAIM_MS, scanDue } from '../../shared/pipeline/scan';
 import type { Clock } from '../../shared/ports/clock';
 import { silentLogger } from '../../shared/ports/logger';
 import { nullMetrics } from '../../shared/ports/metrics';
@@ -44,7 +44,8 @@ export interface ScannerResult {
   seed_seconds: number;
 }
 
-const CLAIM_MS = 10 * 60_000;
+/** The scheduler's claim duration (what the clock must pass between rounds). */
+const CLAIM_MS = SCAN_CLAIM_MS;
 
 /** A clock the bench moves by hand (sleep is real, so a budget check never waits on it). */
 class BenchClock implements Clock {

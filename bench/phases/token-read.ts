@@ -10,6 +10,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { handler as apiHandler } from '../../functions/api/handler';
 import { lambdaContext } from '../../infra/local/context';
 import { DynamoApiKeyStore } from '../../shared/store/api-keys';
+import { connectionSk, integrationPk } from '../../shared/store/table';
 import { apiEvent } from '../lib/lambda';
 import { progress } from '../lib/output';
 import type { Service } from '../lib/service';
@@ -73,7 +74,7 @@ export async function runTokenRead(svc: Service, options: TokenReadOptions): Pro
     scopes: ['tokens:read'],
   });
   const path = `/v1/integrations/${INTEGRATION}/connections/${CONNECTION}/token`;
-  const itemKey = { pk: { S: `I#${INTEGRATION}` }, sk: { S: `C#${CONNECTION}` } };
+  const itemKey = { pk: { S: integrationPk(INTEGRATION) }, sk: { S: connectionSk(CONNECTION) } };
 
   const bare = async () => {
     const out = await rt.dynamo.send(
