@@ -7,7 +7,7 @@
  * Types come from the zod schemas the server validates with, imported as types only: the client
  * pulls in neither zod nor any server code, and does not re-validate answers at run time.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { healthSchema } from './schemas/common';
 import type { connectSessionSchema, createConnectSessionSchema } from './schemas/connect';
 import type {

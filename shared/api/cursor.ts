@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { idSchema } from '../domain/ids';
 import type { PageKey } from '../store/listing';
 import { connectionKeyFromItemKeys, integrationPk } from '../store/table';

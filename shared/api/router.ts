@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Logger } from '../ports/logger';
 import { ApiError, invalidRequest, toApiError, type ValidationProblem } from './errors';
 import { allows, type Principal } from './principal';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ServiceError } from '../errors';
 import { DEFAULT_DUE_SHARDS } from '../store/table';
 import { ENV } from './env';

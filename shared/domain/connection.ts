@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { lastErrorSchema } from './errors';
 import { idSchema } from './ids';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Classification of a failed refresh (design.md "Error taxonomy"). This is the `last_error.code`

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { connectionStatusSchema } from './connection';
 import { refreshErrorCodeSchema } from './errors';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { outboxEventSchema } from '../domain/events';
 import { idSchema } from '../domain/ids';
 

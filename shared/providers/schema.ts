@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const clientAuthSchema = z.enum(['client_secret_basic', 'client_secret_post']);
 export type ClientAuth = z.infer<typeof clientAuthSchema>;

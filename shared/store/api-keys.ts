@@ -8,7 +8,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ApiKeyScope, Principal } from '../api/principal';
 import { NotFoundError, ServiceError } from '../errors';
 import type { Clock } from '../ports/clock';

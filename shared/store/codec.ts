@@ -1,6 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { connectionStatusSchema } from '../domain/connection';
 import { lastErrorSchema } from '../domain/errors';
 import { outboxEventSchema } from '../domain/events';

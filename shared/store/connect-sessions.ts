@@ -7,7 +7,7 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { generateCodeVerifier } from '../oauth/code';
 import type { Clock } from '../ports/clock';
 import type { EncryptionContext, Keyring } from '../ports/keyring';

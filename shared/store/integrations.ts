@@ -8,7 +8,7 @@ import {
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type IntegrationConfig, integrationConfigSchema } from '../providers/resolve';
 import { jsonMap, s } from './expression';
 import { storeCall, storeError } from './sdk-errors';

@@ -17,7 +17,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ApiDeps } from '../../shared/api/deps';
 import type { Principal } from '../../shared/api/principal';
 import type { AnyRoute } from '../../shared/api/route';

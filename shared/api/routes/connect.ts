@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Config } from '../../config/config';
 import type { ConnectionKey } from '../../domain/ids';
 import { isServiceError } from '../../errors';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ApiDeps } from '../deps';
 import { buildOpenApiDocument, type OpenApiDocument } from '../openapi';
 import { route } from '../route';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { idSchema } from '../../domain/ids';
 
 /** api.md `POST /v1/connect-sessions`. `redirect_uri`'s scheme rules depend on configuration: checked by the route. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { connectionStatusSchema } from '../../domain/connection';
 import { refreshErrorCodeSchema } from '../../domain/errors';
 import { idSchema } from '../../domain/ids';

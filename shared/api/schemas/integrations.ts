@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { idSchema } from '../../domain/ids';
 import { refreshSettingsSchema } from '../../domain/integration';
 import { integrationConfigSchema } from '../../providers/resolve';

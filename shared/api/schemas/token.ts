@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { connectionStatusSchema } from '../../domain/connection';
 
 /** `GET .../token` query. Unknown parameters are ignored. */

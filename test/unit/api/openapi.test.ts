@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ApiDeps } from '../../../shared/api/deps';
 import { buildOpenApiDocument, type OpenApiDocument } from '../../../shared/api/openapi';
 import type { AnyRoute } from '../../../shared/api/route';

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Principal } from '../../../shared/api/principal';
 import { route } from '../../../shared/api/route';
 import { type ApiRequest, createRouter, MAX_BODY_BYTES } from '../../../shared/api/router';

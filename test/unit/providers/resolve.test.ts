@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_REFRESH_SETTINGS } from '../../../shared/domain/integration';
 import { isServiceError } from '../../../shared/errors';
 import { PROVIDERS } from '../../../shared/providers/catalogue';
