@@ -18,6 +18,8 @@ export const CONTEXT_KEYS = {
     'Retention of all logs, a CloudWatch retention value (1, 3, 5, 7, 14, 30, 60, 90, …). Default 30',
   deletionProtection: 'DynamoDB deletion protection. Default true',
   retainData: 'Keep the table and keys when the stack is deleted. Default true',
+  provisionedMaxWriteCapacity:
+    'Switch the table to provisioned capacity with auto scaling (70 %) up to this many write (and read) units. Default: on-demand',
   publicUrl: 'Public base URL when a custom domain fronts the API. Default: the execute-api URL',
   adminApiKeySha256: 'Hex SHA-256 of a bootstrap admin key. Default: none (use npm run keys)',
   refreshMaxConcurrency: 'Max concurrent refresher invocations (2–1000). Default 10',
@@ -78,6 +80,7 @@ export function stackPropsFromContext(node: Node): { stackName: string; props: T
     webhookUrl: str('webhookUrl'),
     alarmEmail: str('alarmEmail'),
     deletionProtection: bool('deletionProtection'),
+    provisionedMaxWriteCapacity: int('provisionedMaxWriteCapacity'),
     publicUrl: str('publicUrl'),
     adminApiKeySha256: str('adminApiKeySha256'),
     refreshMaxConcurrency: int('refreshMaxConcurrency'),
@@ -103,6 +106,10 @@ export function stackPropsFromContext(node: Node): { stackName: string; props: T
         store: defined({
           deletionProtection: values.deletionProtection,
           removalPolicy: retain === false ? RemovalPolicy.DESTROY : undefined,
+          provisioned:
+            values.provisionedMaxWriteCapacity === undefined
+              ? undefined
+              : { maxWriteCapacity: values.provisionedMaxWriteCapacity },
         }),
         refresh: defined({
           scheduleRate: rate === undefined ? undefined : Duration.minutes(rate),

@@ -51,6 +51,37 @@ describe('TokenStore', () => {
     t.allResources('AWS::KMS::Key', { DeletionPolicy: 'Retain' });
   });
 
+  it('can run on provisioned capacity, auto scaled to 70 % for the table and both indexes', () => {
+    const s = new Stack(testApp(), 'Provisioned');
+    new TokenStore(s, 'Store', { provisioned: { maxWriteCapacity: 200 } });
+    const p = template(s);
+    p.hasResourceProperties('AWS::DynamoDB::Table', {
+      ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 1 },
+    });
+    // Reads and writes of the table, of due-index and of outbox-index.
+    p.resourceCountIs('AWS::ApplicationAutoScaling::ScalableTarget', 6);
+    p.resourcePropertiesCountIs(
+      'AWS::ApplicationAutoScaling::ScalableTarget',
+      { MaxCapacity: 200, MinCapacity: 1 },
+      6,
+    );
+    p.resourcePropertiesCountIs(
+      'AWS::ApplicationAutoScaling::ScalingPolicy',
+      { TargetTrackingScalingPolicyConfiguration: Match.objectLike({ TargetValue: 70 }) },
+      6,
+    );
+  });
+
+  it('refuses provisioned capacities that cannot scale', () => {
+    const make = (provisioned: ConstructorParameters<typeof TokenStore>[2]) => () =>
+      new TokenStore(new Stack(testApp(), `Bad${Math.random().toString(36).slice(2)}`), 'Store', provisioned);
+    expect(make({ provisioned: { maxWriteCapacity: 0 } })).toThrow(/minCapacity/);
+    expect(make({ provisioned: { maxWriteCapacity: 10, minCapacity: 20 } })).toThrow(/minCapacity/);
+    expect(make({ provisioned: { maxWriteCapacity: 10, targetUtilizationPercent: 99 } })).toThrow(
+      /targetUtilizationPercent/,
+    );
+  });
+
   it('lets deletion protection be switched off for a disposable deployment', () => {
     const s = new Stack(testApp(), 'Dev');
     new TokenStore(s, 'Store', { deletionProtection: false, removalPolicy: RemovalPolicy.DESTROY });
