@@ -46,6 +46,11 @@ export interface RefreshRequest {
   readonly observedGeneration?: number;
   /** Remaining time of the invocation (Lambda's getRemainingTimeInMillis). */
   readonly remainingTimeMs?: () => number;
+  /**
+   * The connection as the caller just read it (strongly consistent), so the flight need not read
+   * it again; its credential generation is the baseline unless `observedGeneration` says otherwise.
+   */
+  readonly snapshot?: StoredConnection;
 }
 
 export type RefreshResult =
@@ -105,7 +110,7 @@ async function runFlight(
     return underLease(deps, leased, request, leased.credentialGeneration);
   }
 
-  const initial = await store.get(key);
+  const initial = request.snapshot ?? (await store.get(key));
   if (initial === null) throw new NotFoundError(`connection ${connectionKeyString(key)}`);
   const baseline = request.observedGeneration ?? initial.credentialGeneration;
   const early = decide(deps, initial, request, baseline);

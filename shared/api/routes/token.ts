@@ -55,6 +55,7 @@ export const tokenRoutes: readonly AnyRoute<ApiDeps>[] = [
         trigger: force ? 'forced' : 'on_demand',
         minValiditySeconds,
         observedGeneration: current.credentialGeneration,
+        snapshot: current,
         remainingTimeMs,
       });
       if (result.outcome === 'refreshed')
