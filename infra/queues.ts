@@ -1,5 +1,7 @@
 import { Duration, Token } from 'aws-cdk-lib';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledge } from './nag';
 
@@ -68,4 +70,37 @@ export class WorkQueue extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
     });
   }
+}
+
+/** Event-source maximum concurrency: Lambda accepts 2–1000. */
+export function checkConcurrency(scope: Construct, value: number): void {
+  if (!Number.isInteger(value) || value < 2 || value > 1000) {
+    throw new Error(`${scope.node.path}: maxConcurrency must be an integer from 2 to 1000 (got ${value})`);
+  }
+}
+
+/**
+ * Subscribes a function to its work queue as AWS guidance has it: batches with partial failures
+ * (ReportBatchItemFailures), a batching window and a per-mapping maximum concurrency. Failed
+ * records are redriven by the queue's redrive policy, which is why the function needs neither a
+ * DLQ nor an on-failure destination: both cdk-nag findings are acknowledged with `redriveNote`.
+ */
+export function consumeQueue(
+  fn: IFunction & Construct,
+  queue: IQueue,
+  options: { batchSize: number; batchWindow: Duration; maxConcurrency: number; redriveNote: string },
+): void {
+  fn.addEventSource(
+    new SqsEventSource(queue, {
+      batchSize: options.batchSize,
+      maxBatchingWindow: options.batchWindow,
+      maxConcurrency: options.maxConcurrency,
+      reportBatchItemFailures: true,
+    }),
+  );
+  const reason =
+    `Invoked only by its SQS event source mapping: ${options.redriveNote} (an SQS mapping has no ` +
+    'on-failure destination, and a function DLQ only serves asynchronous invocations).';
+  acknowledge(fn, 'Serverless', 'Serverless-LambdaDLQ', reason);
+  acknowledge(fn, 'Serverless', 'Serverless-LambdaEventSourceMappingDestination', reason);
 }

@@ -4,7 +4,6 @@ import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Schedule, ScheduleExpression, TimeWindow } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
@@ -15,9 +14,14 @@ import { DUE_INDEX, OUTBOX_INDEX } from '../shared/store/table';
 import { type EnvironmentValues, functionEnvironment } from './environment';
 import { acknowledge } from './nag';
 import { grantEnvelopeKey, grantSend, grantTableAccess } from './permissions';
-import { MIN_MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR, WorkQueue } from './queues';
+import {
+  checkConcurrency,
+  consumeQueue,
+  MIN_MAX_RECEIVE_COUNT,
+  VISIBILITY_TIMEOUT_FACTOR,
+  WorkQueue,
+} from './queues';
 import { ServiceFunction } from './service-function';
-import { checkConcurrency } from './webhook-delivery';
 
 /**
  * How far a scan pushes a claimed connection's due time (`SCAN_CLAIM_MS`, shared with the scheduler).
@@ -196,20 +200,12 @@ export class RefreshPipeline extends Construct {
     grantTableAccess(this.refresher, props.table, ['GetItem', 'UpdateItem']);
     grantEnvelopeKey(this.refresher, props.envelopeKey);
     grantSend(this.refresher, props.webhookQueue);
-    this.refresher.addEventSource(
-      new SqsEventSource(this.queue, {
-        batchSize: props.batchSize ?? 10,
-        maxBatchingWindow: props.batchWindow ?? Duration.seconds(5),
-        maxConcurrency,
-        reportBatchItemFailures: true,
-      }),
-    );
-    const sqsReason =
-      'Invoked only by its SQS event source mapping: failed records are redriven by the refresh ' +
-      "queue's redrive policy to its DLQ (an SQS mapping has no on-failure destination, and a " +
-      'function DLQ only serves asynchronous invocations).';
-    acknowledge(this.refresher, 'Serverless', 'Serverless-LambdaDLQ', sqsReason);
-    acknowledge(this.refresher, 'Serverless', 'Serverless-LambdaEventSourceMappingDestination', sqsReason);
+    consumeQueue(this.refresher, this.queue, {
+      batchSize: props.batchSize ?? 10,
+      batchWindow: props.batchWindow ?? Duration.seconds(5),
+      maxConcurrency,
+      redriveNote: "failed records are redriven by the refresh queue's redrive policy to its DLQ",
+    });
   }
 
   private validate(p: {

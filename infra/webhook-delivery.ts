@@ -1,7 +1,6 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { ParamsAndSecretsLayerVersion, ParamsAndSecretsVersions } from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -14,7 +13,7 @@ import {
 import { type EnvironmentValues, functionEnvironment } from './environment';
 import { acknowledge } from './nag';
 import { grantTableAccess } from './permissions';
-import { WorkQueue } from './queues';
+import { checkConcurrency, consumeQueue, WorkQueue } from './queues';
 import { ServiceFunction } from './service-function';
 
 export interface WebhookDeliveryProps {
@@ -110,30 +109,17 @@ export class WebhookDelivery extends Construct {
     grantTableAccess(this.sender, props.table, ['GetItem']);
     this.secret.grantRead(this.sender);
     // The event source grants receive, delete and ChangeMessageVisibility (the redelivery schedule).
-    this.sender.addEventSource(
-      new SqsEventSource(this.queue, {
-        batchSize: props.batchSize ?? 10,
-        maxBatchingWindow: props.batchWindow ?? Duration.seconds(1),
-        maxConcurrency,
-        reportBatchItemFailures: true,
-      }),
-    );
-    const sqsReason =
-      'Invoked only by its SQS event source mapping: events that fail 24 receives are redriven by ' +
-      "the webhook queue's redrive policy to its DLQ (an SQS mapping has no on-failure destination, " +
-      'and a function DLQ only serves asynchronous invocations).';
-    acknowledge(this.sender, 'Serverless', 'Serverless-LambdaDLQ', sqsReason);
-    acknowledge(this.sender, 'Serverless', 'Serverless-LambdaEventSourceMappingDestination', sqsReason);
+    consumeQueue(this.sender, this.queue, {
+      batchSize: props.batchSize ?? 10,
+      batchWindow: props.batchWindow ?? Duration.seconds(1),
+      maxConcurrency,
+      redriveNote:
+        "events that fail 24 receives are redriven by the webhook queue's redrive policy to its DLQ",
+    });
   }
 }
 
 /** Lambda's limits for an SQS mapping's maximum concurrency. */
-export function checkConcurrency(scope: Construct, value: number): void {
-  if (!Number.isInteger(value) || value < 2 || value > 1000) {
-    throw new Error(`${scope.node.path}: maxConcurrency must be an integer from 2 to 1000 (got ${value})`);
-  }
-}
-
 function checkWebhookUrl(scope: Construct, value: string): void {
   let url: URL | undefined;
   try {
