@@ -114,7 +114,7 @@ export class Monitoring extends Construct {
       'ScanEnqueueFailed',
       metrics.metric(EMF_METRICS.scanEnqueueFailed, Stats.SUM, five),
       1,
-      'The scheduler claimed connections but SQS did not accept their tasks',
+      'SQS did not accept refresh tasks of due connections (each scan retries them)',
     );
     this.alarm(
       'ScanTruncated',

@@ -24,7 +24,7 @@ import {
 import { ServiceFunction } from './service-function';
 
 /**
- * How far a scan pushes a claimed connection's due time (`SCAN_CLAIM_MS`, shared with the scheduler).
+ * How long a scan's claim on an enqueued connection holds (`SCAN_CLAIM_MS`, shared with the scheduler).
  * A refresh task must finish or come back within it, or the next scan enqueues the connection again.
  */
 export const SCAN_CLAIM = Duration.millis(SCAN_CLAIM_MS);

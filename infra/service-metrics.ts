@@ -25,6 +25,10 @@ export const EMF_METRICS = {
   scanDurationMs: { name: 'ScanDurationMs', dimensions: [] },
   scanTruncated: { name: 'ScanTruncated', dimensions: [] },
   scanEnqueueFailed: { name: 'ScanEnqueueFailed', dimensions: [] },
+  /** scheduler: due connections skipped because an earlier scan's claim holds (tasks still queued) */
+  scanAlreadyClaimed: { name: 'ScanAlreadyClaimed', dimensions: [] },
+  /** scheduler: claims not recorded (the next scan may enqueue those tasks again; harmless) */
+  scanClaimFailed: { name: 'ScanClaimFailed', dimensions: [] },
   /** webhook sender */
   webhookDelivered: { name: 'WebhookDelivered', dimensions: [] },
   webhookFailed: { name: 'WebhookFailed', dimensions: ['reason'] },

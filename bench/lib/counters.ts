@@ -50,6 +50,8 @@ interface InputShape {
   Key?: Record<string, AttributeValue>;
   UpdateExpression?: string;
   ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, AttributeValue>;
+  Item?: Record<string, AttributeValue>;
   ReturnConsumedCapacity?: string;
 }
 
@@ -69,7 +71,12 @@ export function classify(command: string, input: InputShape): string {
       if (sk?.startsWith('C#') === true) return 'GetItem:connection';
       return 'GetItem:other';
     case 'Query':
+      if (input.ExpressionAttributeValues?.[':pk']?.S?.startsWith('SCAN#') === true)
+        return 'Query:scan-claims';
       return `Query:${input.IndexName ?? 'table'}`;
+    case 'PutItem':
+      if (input.Item?.pk?.S?.startsWith('SCAN#') === true) return 'PutItem:scan-claims';
+      return 'PutItem';
     case 'UpdateItem': {
       if (sk === 'I') return 'UpdateItem:integration';
       if (pk === 'KEYS') return 'UpdateItem:api-key';
@@ -80,7 +87,6 @@ export function classify(command: string, input: InputShape): string {
       if (names.has(A.status)) {
         return names.has(A.credentialGeneration) ? 'UpdateItem:commit' : 'UpdateItem:commit-failure';
       }
-      if (names.size === 1 && names.has(A.dueAt)) return 'UpdateItem:claim';
       if (names.has(A.leaseOwner))
         return expr.startsWith('REMOVE') ? 'UpdateItem:release' : 'UpdateItem:lease';
       if (names.has(A.outbox)) return 'UpdateItem:outbox';

@@ -218,7 +218,7 @@ export function printTable(r: BenchResults, print: (line?: string) => void): voi
     );
     print(row(['  + index WCU (derived from the code)', ...both((x) => x.gsi_wcu_per_refresh), '0 / 0'], w));
     print(row(['  = WCU billed', ...both((x) => x.wcu_per_refresh_billed), ''], w));
-    print(row(['  by write: claim / lease / commit', ...both((x) => writesBy(x)), ''], w));
+    print(row(['  by write: scan claims / lease / commit', ...both((x) => writesBy(x)), ''], w));
     print(row(['DynamoDB RCU (scan queries)', ...both((x) => x.rcu_per_refresh), ''], w));
     print(
       row(
@@ -430,8 +430,8 @@ export function printTable(r: BenchResults, print: (line?: string) => void): voi
 }
 
 function writesBy(x: WorkloadCost): string {
-  const u = (op: string) => fmt(x.dynamo_ops_per_refresh[`UpdateItem:${op}`]?.units ?? 0);
-  return `${u('claim')} / ${u('lease')} / ${u('commit')}`;
+  const u = (op: string) => fmt(x.dynamo_ops_per_refresh[op]?.units ?? 0);
+  return `${u('PutItem:scan-claims')} / ${u('UpdateItem:lease')} / ${u('UpdateItem:commit')}`;
 }
 
 const pct = (part: number, whole: number) => `${Math.round((part / whole) * 100)} %`;

@@ -11,8 +11,8 @@ import type { RefreshTask } from './messages';
 import { sendBatches } from './sqs';
 
 /**
- * How far a scan pushes a claimed connection's due time: the visibility budget of its task in the
- * refresh queue. The infra keeps the queue's visibility timeout (6 × the refresher's timeout)
+ * How long a scan's claim on an enqueued connection holds: the visibility budget of its task in
+ * the refresh queue. The infra keeps the queue's visibility timeout (6 × the refresher's timeout)
  * inside it, so a task that is retried once is still covered by its claim.
  */
 export const SCAN_CLAIM_MS = 10 * 60_000;
@@ -35,9 +35,9 @@ export interface ScanOptions {
   /** Index entries read per Query page. @default 200 */
   readonly pageSize?: number;
   /**
-   * How far a claim pushes `due_at`: the visibility budget of a queued task. It must exceed the
-   * time a task may wait in the queue plus its processing, or the next scan enqueues it again
-   * (harmless: the lease and the due check make the duplicate a no-op, but it costs a write).
+   * How long a claim holds: the visibility budget of a queued task. It should exceed the time a
+   * task may wait in the queue plus its processing, or the next scan enqueues it again (harmless:
+   * the lease and the due check make the duplicate a no-op, but it costs a write).
    */
   readonly claimMs: number;
   /** Stop starting new pages after this long (keep well inside the function timeout). */
@@ -47,9 +47,10 @@ export interface ScanOptions {
 }
 
 export interface ScanReport {
-  /** Due connections found in the index. */
+  /** Due connections found in the index (including those already claimed by an earlier scan). */
   readonly due: number;
-  readonly claimed: number;
+  /** Due connections skipped because an earlier scan's claim on them still holds. */
+  readonly alreadyClaimed: number;
   readonly enqueued: number;
   /** Index entries read by the due queries (what the scan is billed for). */
   readonly indexEntriesRead: number;
@@ -62,58 +63,60 @@ export interface ScanReport {
 
 /**
  * One scheduler tick: queries every shard of the due index in parallel (paginated, bounded per
- * run), claims each due connection, and sends refresh tasks (identifiers only) with
- * SendMessageBatch, 10 per call. Then republishes outboxes that a crash left unpublished.
- * Cost follows the number of due connections, not the table size.
+ * run), skips connections an earlier scan claimed, sends refresh tasks (identifiers only) with
+ * SendMessageBatch, 10 per call, and claims what it sent in one write per shard (see
+ * {@link DueIndex.recordClaims}). Then republishes outboxes that a crash left unpublished. Cost
+ * follows the number of due connections, not the table size.
  */
 export async function scanDue(deps: ScanDeps, options: ScanOptions): Promise<ScanReport> {
   const started = deps.clock.now();
   const now = started;
   const pageSize = options.pageSize ?? 200;
-  const claimLimit = pLimit(32);
   let budget = options.maxPerRun;
   let due = 0;
-  let claimed = 0;
+  let alreadyClaimed = 0;
   let enqueued = 0;
   let read = 0;
   let capacity = 0;
   let truncated = false;
 
   const scanShard = async (shard: number) => {
+    const active = await deps.index.activeClaims(shard, now, options.claimMs);
+    capacity += active.capacityUnits;
+    const enqueuedHere: IndexedConnection[] = [];
     let start: Awaited<ReturnType<DueIndex['queryDue']>>['next'];
-    do {
-      if (budget <= 0 || deps.clock.now() - started > options.timeBudgetMs) {
-        truncated = true;
-        return;
-      }
-      const limit = Math.min(pageSize, budget);
-      budget -= limit;
-      const page = await deps.index.queryDue(shard, now, limit, start);
-      budget += limit - page.items.length;
-      read += page.scanned;
-      capacity += page.capacityUnits;
-      due += page.items.length;
-      const won = (
-        await Promise.all(
-          page.items.map((item) =>
-            claimLimit(async () =>
-              (await deps.index.claim(item, item.at, now + options.claimMs)) ? item : null,
-            ),
-          ),
-        )
-      ).filter((item): item is IndexedConnection => item !== null);
-      claimed += won.length;
-      const sent = await enqueue(deps, won); // not `+= await`: that reads the total before awaiting
-      enqueued += sent;
-      start = page.next;
-    } while (start !== undefined);
+    try {
+      do {
+        if (budget <= 0 || deps.clock.now() - started > options.timeBudgetMs) {
+          truncated = true;
+          return;
+        }
+        // Claimed entries stay in the index (their due time is unchanged), so a page may hold
+        // fewer new ones than it read; the budget counts what is enqueued.
+        const page = await deps.index.queryDue(shard, now, pageSize, start);
+        read += page.scanned;
+        capacity += page.capacityUnits;
+        due += page.items.length;
+        const fresh = page.items.filter((item) => !active.has(item));
+        alreadyClaimed += page.items.length - fresh.length;
+        const take = fresh.slice(0, Math.max(0, budget));
+        budget -= take.length;
+        if (take.length < fresh.length) truncated = true;
+        const sent = await enqueue(deps, take);
+        enqueued += sent.length; // not `+= await`: that reads the total before awaiting
+        enqueuedHere.push(...sent);
+        start = take.length < fresh.length ? undefined : page.next;
+      } while (start !== undefined);
+    } finally {
+      await recordClaims(deps, shard, now, now + options.claimMs, enqueuedHere);
+    }
   };
 
   await Promise.all(Array.from({ length: options.shards }, (_, shard) => scanShard(shard)));
   const outboxRepublished = await republishOutboxes(deps, options, now - (options.outboxGraceMs ?? 30_000));
   const report: ScanReport = {
     due,
-    claimed,
+    alreadyClaimed,
     enqueued,
     indexEntriesRead: read,
     capacityUnits: capacity,
@@ -123,6 +126,7 @@ export async function scanDue(deps: ScanDeps, options: ScanOptions): Promise<Sca
   };
   deps.metrics.count('ScanDue', due);
   deps.metrics.count('ScanEnqueued', enqueued);
+  if (alreadyClaimed > 0) deps.metrics.count('ScanAlreadyClaimed', alreadyClaimed);
   deps.metrics.count('ScanIndexEntriesRead', read);
   deps.metrics.milliseconds('ScanDurationMs', report.durationMs);
   if (truncated) deps.metrics.count('ScanTruncated');
@@ -130,8 +134,9 @@ export async function scanDue(deps: ScanDeps, options: ScanOptions): Promise<Sca
   return report;
 }
 
-async function enqueue(deps: ScanDeps, items: readonly IndexedConnection[]): Promise<number> {
-  if (items.length === 0) return 0;
+/** Sends refresh tasks for `items`; returns those SQS accepted (the others are due again next tick). */
+async function enqueue(deps: ScanDeps, items: readonly IndexedConnection[]): Promise<IndexedConnection[]> {
+  if (items.length === 0) return [];
   const tasks = items.map(
     (item): RefreshTask => ({
       v: 1,
@@ -147,20 +152,44 @@ async function enqueue(deps: ScanDeps, items: readonly IndexedConnection[]): Pro
       tasks.map((t) => JSON.stringify(t)),
     );
     if (failed.length > 0) {
-      // Claimed but not queued: they come back when the claim runs out.
       deps.metrics.count('ScanEnqueueFailed', failed.length);
-      deps.logger.warn('refresh tasks not accepted by SQS; they are retried after the claim expires', {
+      deps.logger.warn('refresh tasks not accepted by SQS; the next scan enqueues them again', {
         failed: failed.length,
       });
     }
-    return tasks.length - failed.length;
+    const rejected = new Set(failed);
+    return items.filter((_, i) => !rejected.has(i));
   } catch (error) {
     deps.metrics.count('ScanEnqueueFailed', tasks.length);
-    deps.logger.error('enqueueing refresh tasks failed; they are retried after the claim expires', {
+    deps.logger.error('enqueueing refresh tasks failed; the next scan enqueues them again', {
       tasks: tasks.length,
       error: error instanceof Error ? error.message : 'unknown',
     });
-    return 0;
+    return [];
+  }
+}
+
+/**
+ * Claims what a shard's scan enqueued. If this write fails the tasks are queued anyway and the next
+ * scan enqueues them once more: a duplicate task is harmless (the lease and the due check make it a
+ * no-op), so the scan goes on rather than fail.
+ */
+async function recordClaims(
+  deps: ScanDeps,
+  shard: number,
+  runAt: number,
+  until: number,
+  items: readonly IndexedConnection[],
+): Promise<void> {
+  try {
+    await deps.index.recordClaims(shard, runAt, until, items);
+  } catch (error) {
+    deps.metrics.count('ScanClaimFailed', items.length);
+    deps.logger.warn('recording scan claims failed; the next scan may enqueue these tasks again', {
+      shard,
+      tasks: items.length,
+      error: error instanceof Error ? error.message : 'unknown',
+    });
   }
 }
 

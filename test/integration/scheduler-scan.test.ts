@@ -1,4 +1,11 @@
-import { type AttributeValue, BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  BatchWriteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import pLimit from 'p-limit';
@@ -102,14 +109,20 @@ describe('scheduler scan', () => {
       timeBudgetMs: 60_000,
     });
 
-    expect(report).toMatchObject({ due: DUE, claimed: DUE, enqueued: DUE, truncated: false });
+    expect(report).toMatchObject({ due: DUE, alreadyClaimed: 0, enqueued: DUE, truncated: false });
     expect(report.indexEntriesRead).toBeLessThanOrEqual(DUE + SHARDS);
     const tasks = (await drain()).map((body) => refreshTaskSchema.parse(JSON.parse(body)));
     expect(new Set(tasks.map((t) => t.connection_id)).size).toBe(DUE);
     expect(Object.keys(tasks[0] ?? {}).sort()).toEqual(['connection_id', 'due_at', 'integration_id', 'v']);
   });
 
-  it('claimed connections are not enqueued again by the next tick', async () => {
+  it('claimed connections are not enqueued again by the next tick, and claiming wrote no connection', async () => {
+    const before = await dynamo.client.send(
+      new GetItemCommand({
+        TableName: table,
+        Key: { pk: { S: integrationPk('acme') }, sk: { S: connectionSk('user-0') } },
+      }),
+    );
     clock.advance(1_000);
     const report = await scanDue(deps(), {
       shards: SHARDS,
@@ -117,13 +130,87 @@ describe('scheduler scan', () => {
       claimMs: 600_000,
       timeBudgetMs: 60_000,
     });
-    expect(report).toMatchObject({ due: 0, enqueued: 0 });
+    expect(report).toMatchObject({ due: DUE, alreadyClaimed: DUE, enqueued: 0 });
     expect(await drain()).toHaveLength(0);
+    // The claims live in one item per shard, not on the connections: their due time is unchanged.
+    const after = await dynamo.client.send(
+      new GetItemCommand({
+        TableName: table,
+        Key: { pk: { S: integrationPk('acme') }, sk: { S: connectionSk('user-0') } },
+      }),
+    );
+    expect(after.Item).toEqual(before.Item);
+    const claimItems = await dynamo.client.send(
+      new ScanCommand({
+        TableName: table,
+        FilterExpression: 'begins_with(pk, :p)',
+        ExpressionAttributeValues: { ':p': { S: 'SCAN#' } },
+      }),
+    );
+    expect(claimItems.Count).toBeLessThanOrEqual(SHARDS);
+  });
+
+  it('a connection whose due time changed is not held back by its old claim', async () => {
+    const key = { integrationId: 'acme', connectionId: 'user-0' };
+    const newDue = clock.now() - 500; // e.g. a failed refresh committed a short backoff
+    await dynamo.client.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: { pk: { S: integrationPk(key.integrationId) }, sk: { S: connectionSk(key.connectionId) } },
+        UpdateExpression: 'SET due_at = :d, next_refresh_at = :d',
+        ExpressionAttributeValues: { ':d': { N: String(newDue) } },
+      }),
+    );
+    clock.advance(1_000);
+    const report = await scanDue(deps(), {
+      shards: SHARDS,
+      maxPerRun: 10_000,
+      claimMs: 600_000,
+      timeBudgetMs: 60_000,
+    });
+    expect(report).toMatchObject({ due: DUE, alreadyClaimed: DUE - 1, enqueued: 1 });
+    const tasks = (await drain()).map((body) => refreshTaskSchema.parse(JSON.parse(body)));
+    expect(tasks).toEqual([{ v: 1, integration_id: 'acme', connection_id: 'user-0', due_at: newDue }]);
+  });
+
+  it('tasks SQS does not accept are not claimed: the next tick enqueues them', async () => {
+    const lateKey = { integrationId: 'acme', connectionId: 'late-1' };
+    await dynamo.client.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          pk: { S: integrationPk(lateKey.integrationId) },
+          sk: { S: connectionSk(lateKey.connectionId) },
+          due_shard: { N: String(dueShardOf(lateKey, SHARDS)) },
+          due_at: { N: String(clock.now() - 10) },
+          next_refresh_at: { N: String(clock.now() - 10) },
+        },
+      }),
+    );
+    const failing = { ...deps(), refreshQueueUrl: `${queueUrl}-missing` };
+    clock.advance(1_000);
+    const first = await scanDue(failing, {
+      shards: SHARDS,
+      maxPerRun: 10_000,
+      claimMs: 600_000,
+      timeBudgetMs: 60_000,
+    });
+    expect(first).toMatchObject({ enqueued: 0, alreadyClaimed: DUE });
+    clock.advance(1_000);
+    const second = await scanDue(deps(), {
+      shards: SHARDS,
+      maxPerRun: 10_000,
+      claimMs: 600_000,
+      timeBudgetMs: 60_000,
+    });
+    expect(second).toMatchObject({ enqueued: 1, alreadyClaimed: DUE });
+    const tasks = (await drain()).map((body) => refreshTaskSchema.parse(JSON.parse(body)));
+    expect(tasks.map((t) => t.connection_id)).toEqual(['late-1']);
   });
 
   it('a claim that runs out makes the connection due again (a lost task only delays work)', async () => {
     clock.advance(600_000);
-    // Everything claimed before is due again, plus connections that became due in the meantime.
+    // Every claim has run out: everything enqueued before is due again (a lost task only delays work).
     const report = await scanDue(deps(), {
       shards: SHARDS,
       maxPerRun: 50,
