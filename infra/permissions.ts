@@ -11,6 +11,26 @@ export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 
 const WRITES: ReadonlySet<TableAction> = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
 
 /**
+ * The given operations on the table, limited to items whose partition key matches one of
+ * `partitionKeyPatterns` (IAM `dynamodb:LeadingKeys`, `*` wildcards): e.g. the scheduler's own
+ * scan-claim partitions, never a connection.
+ */
+export function grantPartitionAccess(
+  grantee: IGrantable,
+  table: ITable,
+  actions: readonly TableAction[],
+  partitionKeyPatterns: readonly string[],
+): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: actions.map((a) => `dynamodb:${a}`),
+      resources: [table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...partitionKeyPatterns] } },
+    }),
+  );
+}
+
+/**
  * Exactly the given operations on the table (no `dynamodb:*`, no `index/*`), `Query` on the named
  * indexes only, and the table key's use through DynamoDB (`kms:ViaService`) only: a principal that
  * may read the table through DynamoDB still cannot call KMS with that key itself.

@@ -10,10 +10,10 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SCAN_CLAIM_MS } from '../shared/pipeline/scan';
-import { DUE_INDEX, OUTBOX_INDEX } from '../shared/store/table';
+import { DUE_INDEX, OUTBOX_INDEX, SCAN_CLAIMS_PK_PREFIX } from '../shared/store/table';
 import { type EnvironmentValues, functionEnvironment } from './environment';
 import { acknowledge } from './nag';
-import { grantEnvelopeKey, grantSend, grantTableAccess } from './permissions';
+import { grantEnvelopeKey, grantPartitionAccess, grantSend, grantTableAccess } from './permissions';
 import {
   checkConcurrency,
   consumeQueue,
@@ -147,6 +147,8 @@ export class RefreshPipeline extends Construct {
       ['GetItem', 'UpdateItem'],
       [DUE_INDEX.name, OUTBOX_INDEX.name],
     );
+    // Scan claims (shared/store/due-index.ts) live in their own partitions, `SCAN#<shard>`.
+    grantPartitionAccess(this.scheduler, props.table, ['PutItem', 'Query'], [`${SCAN_CLAIMS_PK_PREFIX}*`]);
     grantSend(this.scheduler, this.queue);
     grantSend(this.scheduler, props.webhookQueue);
 

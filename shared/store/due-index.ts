@@ -9,7 +9,7 @@ import {
 import type { ConnectionKey } from '../domain/ids';
 import { n, s } from './expression';
 import { storeError } from './sdk-errors';
-import { connectionKeyFromItemKeys, DUE_INDEX, OUTBOX_INDEX } from './table';
+import { connectionKeyFromItemKeys, DUE_INDEX, OUTBOX_INDEX, SCAN_CLAIMS_PK_PREFIX } from './table';
 
 export interface IndexedConnection extends ConnectionKey {
   /** `due_at` or `outbox_at` as read from the index (epoch ms). */
@@ -30,7 +30,7 @@ const CLAIM_UNTIL = 'claimed_until';
 const CLAIM_FINGERPRINTS = 'claims';
 
 /** Scan claims of one shard live in their own partition, beside (never among) the connections. */
-export const claimsPk = (shard: number): string => `SCAN#${shard}`;
+export const claimsPk = (shard: number): string => `${SCAN_CLAIMS_PK_PREFIX}${shard}`;
 const claimsSkPrefix = (at: number): string => String(Math.max(0, Math.floor(at))).padStart(15, '0');
 
 /**

@@ -11,6 +11,7 @@ import type { ConnectionKey } from '../domain/ids';
  * |-------------|---------------|-----------|
  * | integration | `I#<iid>`     | `I`       |
  * | connection  | `I#<iid>`     | `C#<cid>` |
+ * | scan claims | `SCAN#<shard>`| `<run at, ms, 15 digits>#<run>#<part>` |
  *
  * The due index is a sparse GSI: only connections that are scheduled carry `due_shard` and `due_at`
  * (a `needs_reauth` connection drops out of it). Its partition key is sharded
@@ -30,6 +31,9 @@ export const OUTBOX_INDEX = {
   sortKey: 'outbox_at',
 } as const;
 export const DEFAULT_DUE_SHARDS = 16;
+
+/** Partition key prefix of the scheduler's claim items (shared/store/due-index.ts). */
+export const SCAN_CLAIMS_PK_PREFIX = 'SCAN#';
 
 export const integrationPk = (integrationId: string): string => `I#${integrationId}`;
 export const INTEGRATION_SK = 'I';

@@ -115,6 +115,17 @@ describe('RefreshPipeline', () => {
     expect(JSON.stringify(queries)).not.toContain('/index/*');
   });
 
+  it('lets the scheduler write and read its scan claims, and no other item with those rights', () => {
+    const claims = statementsOfRole(t, roleOfFunction(scheduler)).filter((s) =>
+      actionsOf(s).includes('dynamodb:PutItem'),
+    );
+    expect(claims).toHaveLength(1);
+    expect(actionsOf(claims[0] ?? {}).sort()).toEqual(['dynamodb:PutItem', 'dynamodb:Query']);
+    expect(claims[0]?.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['SCAN#*'] },
+    });
+  });
+
   it('lets the refresher generate and decrypt data keys only under the service encryption context', () => {
     const [statement, ...others] = statementsOfRole(t, roleOfFunction(refresher)).filter(usesEnvelopeKey);
     expect(others).toEqual([]);
