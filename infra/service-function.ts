@@ -11,6 +11,7 @@ import {
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { lambdaModuleAliases } from './bundle/aliases';
 import { type FunctionName, functionEntry, PROJECT_ROOT } from './functions';
 import { acknowledge } from './nag';
 
@@ -97,6 +98,11 @@ export class ServiceFunction extends NodejsFunction {
         sourceMap: true,
         sourcesContent: false,
         bundleAwsSDK: true,
+        // Lambda hands the role's credentials over in environment variables: bundle only that
+        // provider, not the SDK's whole default chain (infra/bundle/aliases.ts).
+        esbuildArgs: {
+          '--alias': Object.entries(lambdaModuleAliases(PROJECT_ROOT)).map(([from, to]) => `${from}=${to}`),
+        },
         forceDockerBundling: false,
         logLevel: LogLevel.ERROR,
       },

@@ -27,7 +27,6 @@ const CATEGORIES: readonly [string, RegExp][] = [
     'stand-in: fauxqs (+ fastify)',
     /\/node_modules\/(fauxqs|fastify|@fastify|light-my-request|avvio|find-my-way|pino[\w-]*|fast-[\w-]+|secure-json-parse|rfdc|toad-cache)\//,
   ],
-  ['provider calls (undici)', /\/node_modules\/undici\//],
   ['zod', /\/node_modules\/zod\//],
   ['Powertools (logs, metrics, batch)', /\/node_modules\/@aws-lambda-powertools\//],
   ['other packages', /\/node_modules\//],

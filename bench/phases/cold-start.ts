@@ -12,6 +12,7 @@ import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build, stop as stopEsbuild } from 'esbuild';
+import { lambdaModuleAliases } from '../../infra/bundle/aliases';
 import { progress } from '../lib/output';
 import { median, round } from '../lib/stats';
 
@@ -37,6 +38,8 @@ export interface BundleSettings {
   readonly mainFields: readonly string[];
   readonly sourcemap: boolean;
   readonly enableSourceMaps: boolean;
+  /** esbuild aliases of the bundled SDK (infra/bundle/aliases.ts when the construct uses them). */
+  readonly aliases: Readonly<Record<string, string>>;
 }
 
 export type ColdStartResult = { settings: BundleSettings } & Record<
@@ -59,6 +62,7 @@ export async function bundleSettings(root: string): Promise<BundleSettings> {
       mainFields: ['main', 'module'],
       sourcemap: false,
       enableSourceMaps: false,
+      aliases: {},
     };
   }
   const fields = /mainFields:\s*\[([^\]]*)\]/.exec(text)?.[1];
@@ -69,6 +73,7 @@ export async function bundleSettings(root: string): Promise<BundleSettings> {
       fields === undefined ? ['main', 'module'] : [...fields.matchAll(/'([^']+)'/g)].map((m) => m[1] ?? ''),
     sourcemap: /sourceMap:\s*true/.test(text),
     enableSourceMaps: text.includes('--enable-source-maps'),
+    aliases: text.includes('lambdaModuleAliases') ? lambdaModuleAliases(root) : {},
   };
 }
 
@@ -137,6 +142,9 @@ async function bundle(
     logLevel: 'error',
     banner: { js: BANNER },
     external: sdk === 'external' ? ['@aws-sdk/*'] : [],
+    // The construct's aliases (the SDK's credential chain → the environment provider); with the
+    // runtime's SDK (external) the chain is the runtime's own.
+    alias: sdk === 'external' ? {} : { ...settings.aliases },
   });
   return res.metafile as Metafile;
 }

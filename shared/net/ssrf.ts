@@ -1,14 +1,14 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import type { LookupAddress } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
-import { Agent, buildConnector } from 'undici';
 import { ServiceError } from '../errors';
 
 /**
  * SSRF guard for outbound provider calls (reliability promise 14). Token and webhook URLs come from
  * configuration and per-connection metadata, so a URL may point (directly, through DNS, or via DNS
  * rebinding) at loopback, the VPC, or the cloud metadata endpoint. The static check
- * ({@link assertUrlAllowed}) catches literal addresses early; the dispatcher
- * ({@link createGuardedDispatcher}) re-checks every address at connect time, after DNS resolution.
+ * ({@link assertUrlAllowed}) catches literal addresses early; the transport's agents
+ * (`createHttpTransport` in ./http) re-check every address at connect time, after DNS resolution
+ * ({@link guardLookup} for host names, {@link literalAddressRefusal} for IP literals).
  */
 
 /** IPv4 ranges that are never a legitimate provider (RFC 6890 special-purpose registry). */
@@ -90,7 +90,7 @@ export interface UrlPolicy {
 /**
  * Static check of an outbound URL before any connection: https only (http too when `allowPrivate`),
  * no credentials in the URL, and literal IP hosts must be public. Host names are checked again at
- * connect time by {@link createGuardedDispatcher}, which also covers DNS rebinding.
+ * connect time by the transport (`createHttpTransport` in ./http), which also covers DNS rebinding.
  * @throws ServiceError `invalid_url` (unparseable, wrong scheme, credentials) or `url_not_allowed`.
  */
 export function assertUrlAllowed(url: string, policy: UrlPolicy): URL {
@@ -142,30 +142,12 @@ export function guardLookup(inner: LookupFunction): LookupFunction {
   };
 }
 
-export interface GuardedDispatcherOptions extends UrlPolicy {
-  /** TCP + TLS connect timeout. @default 5000 */
-  readonly connectTimeoutMs?: number;
-  /** DNS resolver (tests inject one to simulate rebinding). @default dns.lookup */
-  readonly lookup?: LookupFunction;
-}
-
 /**
- * An undici Agent for provider calls. Unless `allowPrivate`, every connection is checked at
- * connect time: literal IP hosts before connecting, host names after DNS resolution. Refusals fail
- * the request before anything is sent, with a `url_not_allowed` ServiceError as the cause.
- * Redirects are not followed by callers (`redirect: 'manual'`), so no hop escapes the check.
+ * The connect-time check for a literal IP host, which net/tls connect to without a lookup (so
+ * {@link guardLookup} never sees it): a `url_not_allowed` ServiceError when `host` (brackets
+ * allowed) is an IP literal in a blocked range, else null (host names are left to the lookup).
  */
-export function createGuardedDispatcher(options: GuardedDispatcherOptions): Agent {
-  const timeout = options.connectTimeoutMs ?? 5_000;
-  const lookup = options.lookup ?? (dnsLookup as LookupFunction);
-  if (options.allowPrivate) return new Agent({ connect: { timeout, lookup } });
-  const base = buildConnector({ timeout, lookup: guardLookup(lookup) });
-  return new Agent({
-    connect: (opts, callback) => {
-      // net/tls skip the lookup for IP literals, so check those here.
-      const host = stripBrackets(opts.hostname);
-      if (isIP(host) !== 0 && isBlockedAddress(host)) return callback(refusal(host, host), null);
-      return base(opts, callback);
-    },
-  });
+export function literalAddressRefusal(host: string): ServiceError | null {
+  const address = stripBrackets(host);
+  return isIP(address) !== 0 && isBlockedAddress(address) ? refusal(address, address) : null;
 }

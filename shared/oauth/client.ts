@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Dispatcher, fetch as undiciFetch } from 'undici';
 import { isServiceError } from '../errors';
-import { assertUrlAllowed, createGuardedDispatcher } from '../net/ssrf';
+import { createHttpTransport, type HttpResponse, type HttpTransport, HttpTransportError } from '../net/http';
+import { assertUrlAllowed } from '../net/ssrf';
 import { refreshFailure } from './failure';
-import { classifyNetworkError, SendTracker } from './network';
+import { classifyNetworkError, type SendState } from './network';
 import { buildRefreshRequest, type RefreshRequest } from './request';
 import { processRefreshResponse } from './response';
 import type {
@@ -15,10 +15,8 @@ import type {
 } from './types';
 
 export interface TokenClientOptions {
-  /** @default undici's fetch (it honours `dispatcher`; Node's global fetch may bundle another undici). */
-  readonly fetch?: typeof undiciFetch;
-  /** @default a {@link createGuardedDispatcher} honouring `allowPrivateUrls` */
-  readonly dispatcher?: Dispatcher;
+  /** @default a `createHttpTransport` (../net/http) honouring `allowPrivateUrls` */
+  readonly transport?: HttpTransport;
   /** Permit http: and private/loopback token URLs (`ALLOW_PRIVATE_URLS`, local runs). @default false */
   readonly allowPrivateUrls?: boolean;
   /** In-call re-sends, only after failures where the request provably was not sent. @default 2 */
@@ -31,23 +29,8 @@ export interface TokenClientOptions {
 
 type Sent = TokenEndpointAnswer;
 
-async function readCapped(body: ReadableStream<Uint8Array> | null, max: number): Promise<string | null> {
-  if (body === null) return '';
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      await reader.cancel().catch(() => undefined);
-      return null;
-    }
-    chunks.push(value);
-  }
-  return new TextDecoder().decode(Buffer.concat(chunks));
-}
+/** Sent unless the request sets its own (some provider front ends refuse requests without one). */
+const USER_AGENT = 'oauth-refresher/1';
 
 /** What the token endpoint answered (status and capped body), or a classified transport failure. */
 export type TokenEndpointAnswer =
@@ -56,7 +39,7 @@ export type TokenEndpointAnswer =
 
 /**
  * POSTs a built token request (any grant) the way every provider call must go: the static URL
- * check and an SSRF-guarded dispatcher, a deadline, no redirects, a capped body, and in-call
+ * check and an SSRF-guarded transport, a deadline, no redirects, a capped body, and in-call
  * re-sends only where the request provably was not sent. Resolves, never rejects, for anything
  * the provider or network does; interpreting the body is the caller's job.
  */
@@ -72,44 +55,42 @@ export interface TokenEndpoint {
  * {@link classifyNetworkError}).
  */
 export function createTokenEndpoint(options: TokenClientOptions = {}): TokenEndpoint {
-  const fetchImpl = options.fetch ?? undiciFetch;
   const allowPrivate = options.allowPrivateUrls ?? false;
-  const dispatcher = options.dispatcher ?? createGuardedDispatcher({ allowPrivate });
+  const transport = options.transport ?? createHttpTransport({ allowPrivate });
   const retries = Math.max(0, options.retryConnectErrors ?? 2);
   const retryDelayMs = options.retryDelayMs ?? 100;
   const maxBytes = options.maxResponseBytes ?? 262_144;
 
   async function send(request: RefreshRequest, signal: AbortSignal, timeoutMs: number): Promise<Sent> {
-    const tracker = new SendTracker();
-    let response: Awaited<ReturnType<typeof undiciFetch>>;
+    let state: SendState = 'idle';
+    let response: HttpResponse;
     try {
-      response = await fetchImpl(request.url, {
+      response = await transport.request(request.url, {
         method: 'POST',
-        headers: request.headers,
+        headers: { 'user-agent': USER_AGENT, ...request.headers },
         body: request.body,
-        redirect: 'manual',
         signal,
-        dispatcher: dispatcher.compose(tracker.interceptor),
+        maxResponseBytes: maxBytes,
+        onState: (s) => {
+          state = s;
+        },
       });
     } catch (error) {
-      const ctx = { state: tracker.state, timedOut: signal.aborted, timeoutMs };
-      return { ok: false, failure: classifyNetworkError(error, ctx) };
-    }
-    try {
-      const bodyText = await readCapped(response.body, maxBytes);
-      if (bodyText === null) {
-        const message = `token endpoint response exceeds ${maxBytes} bytes (HTTP ${response.status})`;
-        return {
-          ok: false,
-          failure: refreshFailure('invalid_response', message, { httpStatus: response.status }),
-        };
+      const answered = error instanceof HttpTransportError ? error.status : null;
+      if (answered === null) {
+        const ctx = { state, timedOut: signal.aborted, timeoutMs };
+        return { ok: false, failure: classifyNetworkError(error, ctx) };
       }
-      return { ok: true, status: response.status, headers: response.headers, bodyText };
-    } catch (error) {
       // The provider answered, so it processed the grant; only the body was lost.
       const failure = classifyNetworkError(error, { state: 'sent', timedOut: signal.aborted, timeoutMs });
-      return { ok: false, failure: { ...failure, httpStatus: response.status } };
+      return { ok: false, failure: { ...failure, httpStatus: answered } };
     }
+    const { status, headers, bodyText } = response;
+    if (bodyText === null) {
+      const message = `token endpoint response exceeds ${maxBytes} bytes (HTTP ${status})`;
+      return { ok: false, failure: refreshFailure('invalid_response', message, { httpStatus: status }) };
+    }
+    return { ok: true, status, headers, bodyText };
   }
 
   async function post(request: RefreshRequest, call: RefreshCallOptions): Promise<TokenEndpointAnswer> {
@@ -148,7 +129,7 @@ function notSent(code: string, message: string): { ok: false; failure: RefreshFa
 
 /**
  * Creates the {@link TokenClient}: builds the refresh_token grant (RFC 6749 §6), sends it through
- * an SSRF-guarded dispatcher with a deadline, and classifies every outcome (RFC 6749 §5.2; see
+ * an SSRF-guarded transport with a deadline, and classifies every outcome (RFC 6749 §5.2; see
  * {@link processRefreshResponse} and {@link classifyNetworkError}). Redirects are not followed
  * (a 3xx is `invalid_response`). Connect-phase failures are re-sent up to `retryConnectErrors`
  * times within the same deadline; a failure after the request may have reached the provider is

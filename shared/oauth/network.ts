@@ -1,42 +1,18 @@
-import type { Dispatcher } from 'undici';
 import { isServiceError, type ServiceError } from '../errors';
+import { CONNECT_TIMEOUT_CODE, type SendState } from '../net/http';
 import { refreshFailure } from './failure';
 import type { RefreshFailure } from './types';
 
 /**
- * Where a request got to before it failed, as seen by the dispatcher: `idle` (never dispatched
- * through our dispatcher), `connecting` (queued or connecting; nothing written yet), `sent` (undici
- * assigned it a connected socket and began writing, so the provider may have processed it).
+ * Where a request got to before it failed, as the transport (`createHttpTransport`, ../net/http)
+ * reports it: `idle` (never handed to the transport's agents), `connecting` (queued, resolving,
+ * connecting or in the TLS handshake; nothing written yet), `sent` (it had a connected socket and
+ * began writing, so the provider may have processed it).
  */
-export type SendState = 'idle' | 'connecting' | 'sent';
-
-/** Tracks {@link SendState} for one call: compose the returned interceptor onto the shared dispatcher. */
-export class SendTracker {
-  state: SendState = 'idle';
-
-  readonly interceptor: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) => {
-    this.state = 'connecting';
-    return dispatch(opts, this.#wrap(handler));
-  };
-
-  #wrap(inner: Dispatcher.DispatchHandler): Dispatcher.DispatchHandler {
-    // undici calls onRequestStart right before writing the request to a connected socket.
-    return {
-      onRequestStart: (controller, context) => {
-        this.state = 'sent';
-        inner.onRequestStart?.(controller, context);
-      },
-      onRequestUpgrade: (...args) => inner.onRequestUpgrade?.(...args),
-      onResponseStart: (...args) => inner.onResponseStart?.(...args),
-      onResponseData: (...args) => inner.onResponseData?.(...args),
-      onResponseEnd: (...args) => inner.onResponseEnd?.(...args),
-      onResponseError: (...args) => inner.onResponseError?.(...args),
-    };
-  }
-}
+export type { SendState };
 
 /** Errors that happen before any byte of the request can have left (DNS, TCP connect, TLS handshake). */
-const CONNECT_PHASE = new Set([
+const CONNECT_PHASE = new Set<string>([
   'ECONNREFUSED',
   'ENOTFOUND',
   'EAI_AGAIN',
@@ -46,7 +22,7 @@ const CONNECT_PHASE = new Set([
   'EHOSTDOWN',
   'ENETDOWN',
   'EADDRNOTAVAIL',
-  'UND_ERR_CONNECT_TIMEOUT',
+  CONNECT_TIMEOUT_CODE, // our connect timeout (TCP + TLS), see ../net/http
   'CERT_HAS_EXPIRED',
   'DEPTH_ZERO_SELF_SIGNED_CERT',
   'SELF_SIGNED_CERT_IN_CHAIN',
@@ -90,8 +66,8 @@ export interface NetworkErrorContext {
 }
 
 /**
- * Classifies a failed fetch. An SSRF refusal is `client_misconfigured` (nothing sent). A failure
- * before undici started writing, or with a connect-phase code, is `provider_unavailable` with
+ * Classifies a failed token request. An SSRF refusal is `client_misconfigured` (nothing sent). A
+ * failure before the transport started writing, or with a connect-phase code, is `provider_unavailable` with
  * `requestSent: false` (safe to re-send). Anything later (reset, socket closed, header/body
  * timeout, our deadline) is `ambiguous`: the provider may have rotated the refresh token, so it is
  * not blindly re-sent (reliability promise 6, RFC 9700 §4.14.2). Messages hold codes, never URLs.
@@ -108,7 +84,7 @@ export function classifyNetworkError(error: unknown, ctx: NetworkErrorContext): 
     );
   }
   const codes = errorCodes(error);
-  const code = codes.find((c) => c !== 'UND_ERR' && c !== 'ABORT_ERR') ?? codes[0] ?? 'unknown';
+  const code = codes.find((c) => c !== 'ABORT_ERR') ?? codes[0] ?? 'unknown';
   const notSent = ctx.state === 'connecting' || (ctx.state === 'idle' && codes.some(isConnectPhaseCode));
   if (notSent) {
     const message = ctx.timedOut

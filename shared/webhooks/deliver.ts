@@ -1,6 +1,6 @@
-import { type Dispatcher, fetch as undiciFetch } from 'undici';
 import type { OutboxEvent } from '../domain/events';
 import { isServiceError } from '../errors';
+import { type HttpTransport, HttpTransportError } from '../net/http';
 import { assertUrlAllowed } from '../net/ssrf';
 import { webhookHeaders } from './signing';
 
@@ -27,14 +27,12 @@ export interface DeliverWebhookInput {
   readonly key: Uint8Array;
   /** Epoch ms of this attempt; becomes `webhook-timestamp` (seconds). */
   readonly now: number;
-  /** A `createGuardedDispatcher` agent (../net/ssrf): it refuses private addresses at connect time. */
-  readonly dispatcher: Dispatcher;
+  /** A `createHttpTransport` (../net/http): unless told otherwise it refuses private addresses at connect time. */
+  readonly transport: HttpTransport;
   /** `ALLOW_PRIVATE_URLS`: permit http: and loopback/private destinations. */
   readonly allowPrivateUrls: boolean;
-  /** Deadline for connecting, sending and the answer's status line. @default 15000 */
+  /** Deadline for connecting, sending and the answer (its first {@link MAX_DRAIN_BYTES} bytes). @default 15000 */
   readonly timeoutMs?: number;
-  /** @default undici's fetch (it honours `dispatcher`; Node's global fetch may bundle another undici). */
-  readonly fetch?: typeof undiciFetch;
 }
 
 /** Bytes of the receiver's answer read before dropping the rest: it is never used. */
@@ -44,7 +42,7 @@ const MAX_DRAIN_BYTES = 4_096;
  * Sends one event per Standard Webhooks: POSTs exactly `JSON.stringify(event.body)` signed with a
  * fresh timestamp and the event id as `webhook-id` (stable across retries). Any 2xx is delivered.
  * Redirects are not followed (api.md): a 3xx is a `redirect` failure, so no hop can lead past the
- * SSRF guard (reliability.md promise 14). The URL is checked statically, and the dispatcher checks
+ * SSRF guard (reliability.md promise 14). The URL is checked statically, and the transport checks
  * every resolved address at connect time. Resolves, never rejects, for network or receiver faults.
  */
 export async function deliverWebhook(input: DeliverWebhookInput): Promise<DeliveryResult> {
@@ -60,42 +58,25 @@ export async function deliverWebhook(input: DeliverWebhookInput): Promise<Delive
     input.key,
   );
   const signal = AbortSignal.timeout(input.timeoutMs ?? 15_000);
-  const fetchImpl = input.fetch ?? undiciFetch;
-  let response: Awaited<ReturnType<typeof undiciFetch>>;
+  let status: number;
   try {
-    response = await fetchImpl(input.url, {
+    // Reading a little lets a small answer complete so the connection can be reused; a large or
+    // endless one is cut off (bodyText null). Either way the status alone decides.
+    const response = await input.transport.request(input.url, {
       method: 'POST',
       headers,
       body,
-      redirect: 'manual',
       signal,
-      dispatcher: input.dispatcher,
+      maxResponseBytes: MAX_DRAIN_BYTES,
     });
+    status = response.status;
   } catch (error) {
-    return classifyError(error, signal.aborted);
+    // The answer's status already arrived; a broken or timed-out body does not change it.
+    if (error instanceof HttpTransportError && error.status !== null) status = error.status;
+    else return classifyError(error, signal.aborted);
   }
-  // Reading a little lets a small answer complete so the connection can be reused; a large or
-  // endless one is cut off. Either way the status alone decides.
-  await drain(response.body);
-  const { status } = response;
   if (status >= 200 && status < 300) return { ok: true, status };
   return { ok: false, status, reason: status >= 300 && status < 400 ? 'redirect' : 'http_status' };
-}
-
-async function drain(body: ReadableStream<Uint8Array> | null): Promise<void> {
-  if (body === null) return;
-  const reader = body.getReader();
-  try {
-    let read = 0;
-    while (read < MAX_DRAIN_BYTES) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      read += value.byteLength;
-    }
-    await reader.cancel();
-  } catch {
-    // The answer's status already arrived; a broken or timed-out body does not change it.
-  }
 }
 
 function classifyError(error: unknown, timedOut: boolean): DeliveryResult {
@@ -108,7 +89,7 @@ function classifyError(error: unknown, timedOut: boolean): DeliveryResult {
   return { ok: false, status: null, reason: 'network', ...(code === undefined ? {} : { detail: code }) };
 }
 
-/** Depth-first search of the `cause` chain and AggregateError members (undici nests connect errors). */
+/** Depth-first search of the `cause` chain and AggregateError members (Happy Eyeballs nests connect errors). */
 function findInChain(error: unknown, match: (e: object) => boolean, depth = 0): object | undefined {
   if (depth > 8 || typeof error !== 'object' || error === null) return undefined;
   if (match(error)) return error;

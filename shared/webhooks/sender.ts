@@ -1,7 +1,6 @@
 import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { Dispatcher } from 'undici';
 import { ServiceError } from '../errors';
-import { createGuardedDispatcher } from '../net/ssrf';
+import { createHttpTransport, type HttpTransport } from '../net/http';
 import { parseMessage, type WebhookMessage, webhookMessageSchema } from '../pipeline/messages';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
@@ -79,7 +78,8 @@ export interface WebhookSenderDeps {
   readonly allowPrivateUrls: boolean;
   readonly destinations: WebhookDestinations;
   readonly redelivery: Redelivery;
-  readonly dispatcher: Dispatcher;
+  /** Outbound HTTP with the connect-time SSRF guard (see `createHttpTransport`). */
+  readonly transport: HttpTransport;
   readonly clock: Pick<Clock, 'now'>;
   readonly logger: Logger;
   readonly metrics: MetricsSink;
@@ -99,7 +99,7 @@ export function createWebhookSenderDeps(rt: Runtime, key: Uint8Array): WebhookSe
     firstRetryDelaySeconds: config.webhookRetryFirstDelaySeconds,
     destinations: new WebhookDestinations(rt.integrationStore, rt.clock),
     redelivery: sqsRedelivery(rt.sqs, config.webhookQueueUrl),
-    dispatcher: createGuardedDispatcher({ allowPrivate: config.allowPrivateUrls }),
+    transport: createHttpTransport({ allowPrivate: config.allowPrivateUrls }),
     clock: rt.clock,
     logger: rt.logger,
     metrics: rt.metrics,
@@ -173,7 +173,7 @@ export async function processWebhookRecord(
     event,
     key: deps.key,
     now: started,
-    dispatcher: deps.dispatcher,
+    transport: deps.transport,
     allowPrivateUrls: deps.allowPrivateUrls,
     ...(deps.timeoutMs === undefined ? {} : { timeoutMs: deps.timeoutMs }),
   });

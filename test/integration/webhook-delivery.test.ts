@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, LookupFunction } from 'node:net';
 import {
   DeleteMessageCommand,
@@ -14,7 +14,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ensureTable, type LocalDynamo, startDynalite } from '../../infra/local/dynalite';
 import type { OutboxEvent } from '../../shared/domain/events';
-import { createGuardedDispatcher } from '../../shared/net/ssrf';
+import { createHttpTransport } from '../../shared/net/http';
 import { buildEvent } from '../../shared/refresh/events';
 import { resetRuntime } from '../../shared/runtime';
 import { DynamoIntegrationStore } from '../../shared/store/integrations';
@@ -408,20 +408,26 @@ describe('webhook sender (fauxqs + handler + HTTP receivers)', () => {
     });
   });
 
-  it('refuses at connect time a host name that resolves to loopback (guarded dispatcher)', async () => {
+  it('refuses at connect time a host name that resolves to loopback (guarded transport)', async () => {
     // Prepare: DNS says the public-looking name is 127.0.0.1 (rebinding); the static check passes.
     const lookup: LookupFunction = (_host, options, callback) =>
       options.all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4);
     const url = `http://hooks.example.com:${main.port}/`;
-    const attempt = (allowPrivate: boolean) =>
-      deliverWebhook({
-        url,
-        event: event(),
-        key: parseWebhookSecret(SECRET),
-        now: Date.now(),
-        dispatcher: createGuardedDispatcher({ allowPrivate, lookup }),
-        allowPrivateUrls: true,
-      });
+    const attempt = async (allowPrivate: boolean) => {
+      const transport = createHttpTransport({ allowPrivate, lookup });
+      try {
+        return await deliverWebhook({
+          url,
+          event: event(),
+          key: parseWebhookSecret(SECRET),
+          now: Date.now(),
+          transport,
+          allowPrivateUrls: true,
+        });
+      } finally {
+        transport.close();
+      }
+    };
     // Act
     const refused = await attempt(false);
     const control = await attempt(true);
@@ -447,5 +453,77 @@ describe('webhook sender (fauxqs + handler + HTTP receivers)', () => {
       vi.stubEnv('WEBHOOK_URL', main.url);
       resetRuntime();
     }
+  });
+});
+
+// One attempt against receivers that misbehave at the HTTP level (the status alone decides).
+describe('deliverWebhook over real HTTP', () => {
+  let respond: (res: ServerResponse) => void = (res) => res.writeHead(200).end();
+  let received = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      received++;
+      respond(res);
+    });
+  });
+  let url = '';
+  const transport = createHttpTransport({ allowPrivate: true });
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  });
+  afterAll(async () => {
+    transport.close();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  beforeEach(() => {
+    received = 0;
+  });
+
+  const deliver = (target = url, timeoutMs = 2000) =>
+    deliverWebhook({
+      url: target,
+      event: buildEvent(
+        'connection.reauth_required',
+        { integrationId: 'plain', connectionId: 'user-1', provider: 'google' },
+        { status: 'needs_reauth', consecutiveFailures: 1, accessTokenExpiresAt: null, error: null },
+        Date.now(),
+      ),
+      key: parseWebhookSecret(SECRET),
+      now: Date.now(),
+      transport,
+      allowPrivateUrls: true,
+      timeoutMs,
+    });
+
+  it('is delivered on a 2xx whose body is large or never ends: only the status counts', async () => {
+    respond = (res) => res.writeHead(200).end('z'.repeat(100_000));
+    expect(await deliver()).toEqual({ ok: true, status: 200 });
+    respond = (res) => {
+      res.writeHead(202);
+      res.write('still talking'); // never ends
+    };
+    expect(await deliver(url, 200)).toEqual({ ok: true, status: 202 });
+    expect(received).toBe(2);
+  });
+
+  it('a receiver that never answers is a timeout', async () => {
+    respond = () => undefined;
+    expect(await deliver(url, 200)).toEqual({ ok: false, status: null, reason: 'timeout' });
+  });
+
+  it('a refused connection is a network failure with its code', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    expect(await deliver(`http://127.0.0.1:${port}/hook`)).toEqual({
+      ok: false,
+      status: null,
+      reason: 'network',
+      detail: 'ECONNREFUSED',
+    });
   });
 });

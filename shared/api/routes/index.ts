@@ -10,7 +10,7 @@ import { tokenRoutes } from './token';
 /** Every route of api.md (and its extensions), in match order. */
 export const routes: readonly AnyRoute<ApiDeps>[] = [
   ...healthRoutes,
-  ...metaRoutes,
+  ...metaRoutes(() => routes),
   ...integrationRoutes,
   ...connectionRoutes,
   ...tokenRoutes,

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import type { ApiDeps } from '../deps';
 import { buildOpenApiDocument, type OpenApiDocument } from '../openapi';
-import { route } from '../route';
+import { type AnyRoute, route } from '../route';
 
 /** `info.version` of the document: the contract is api.md v1. */
 export const API_DOCUMENT_VERSION = '1.0.0';
@@ -13,7 +13,12 @@ const openApiSchema = z
 
 let built: OpenApiDocument | undefined;
 
-export const metaRoutes = [
+/**
+ * The routes about the API itself. `all` returns the whole route table (index.ts passes it in,
+ * which avoids an import cycle, and a dynamic import, which would keep esbuild from tree-shaking
+ * every module behind it: the AWS SDK's aggregated clients and waiters ended up in the bundle).
+ */
+export const metaRoutes = (all: () => readonly AnyRoute<ApiDeps>[]) => [
   route<ApiDeps>({
     operationId: 'getOpenApiDocument',
     summary: 'This API as an OpenAPI 3.1 document',
@@ -24,11 +29,8 @@ export const metaRoutes = [
     auth: 'tokens:read',
     responses: { 200: { description: 'The OpenAPI document', schema: openApiSchema } },
     handle: async ({ deps }) => {
-      // Imported here, not at the top: index.ts imports this module, and a static import back would
-      // make the result depend on which of the two loads first.
-      const { routes } = await import('./index');
       // Built once per process: the route table and PUBLIC_URL do not change while it runs.
-      built ??= buildOpenApiDocument(routes, {
+      built ??= buildOpenApiDocument(all(), {
         serverUrl: deps.rt.config.publicUrl,
         version: API_DOCUMENT_VERSION,
       });

@@ -1,8 +1,8 @@
-import type { LookupFunction } from 'node:net';
-import { fetch } from 'undici';
+import { createServer as createHttpsServer } from 'node:https';
+import { type AddressInfo, createServer as createTcpServer, type LookupFunction } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ResolvedIntegration } from '../../../shared/domain/integration';
-import { createGuardedDispatcher } from '../../../shared/net/ssrf';
+import { createHttpTransport, type HttpTransport } from '../../../shared/net/http';
 import { createTokenClient } from '../../../shared/oauth/client';
 import type {
   RefreshFailure,
@@ -10,6 +10,7 @@ import type {
   RefreshOutcome,
   TokenSet,
 } from '../../../shared/oauth/types';
+import { TLS_CERT, TLS_KEY } from '../../support/tls';
 import {
   aClosedPort,
   aGrant,
@@ -278,8 +279,8 @@ describe('TokenClient.refresh over real HTTP: network failures', () => {
         return cb(Object.assign(new Error(`getaddrinfo EAI_AGAIN ${hostname}`), { code: 'EAI_AGAIN' }), '');
       return o.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4);
     };
-    const dispatcher = createGuardedDispatcher({ allowPrivate: true, lookup: flaky });
-    const retrying = createTokenClient({ allowPrivateUrls: true, dispatcher, retryDelayMs: 10 });
+    const transport = createHttpTransport({ allowPrivate: true, lookup: flaky });
+    const retrying = createTokenClient({ allowPrivateUrls: true, transport, retryDelayMs: 10 });
     provider.reply(200, { access_token: 'at' });
     const integration = anIntegration({ tokenUrl: `http://token.example:${provider.port}/token` });
     expect(tokensOf(await retrying.refresh(aGrant({ integration }), { timeoutMs: 2000 })).accessToken).toBe(
@@ -287,19 +288,23 @@ describe('TokenClient.refresh over real HTTP: network failures', () => {
     );
     expect(lookups).toBe(3);
     expect(provider.requests).toHaveLength(1);
-    await dispatcher.destroy();
+    transport.close();
   });
 
   it('gives up after retryConnectErrors re-sends', async () => {
     let attempts = 0;
-    const counting: typeof fetch = (...args) => {
-      attempts++;
-      return fetch(...args);
+    const inner = createHttpTransport({ allowPrivate: true });
+    const counting: HttpTransport = {
+      request: (...args) => {
+        attempts++;
+        return inner.request(...args);
+      },
+      close: () => inner.close(),
     };
     const port = await aClosedPort();
     const once = createTokenClient({
       allowPrivateUrls: true,
-      fetch: counting,
+      transport: counting,
       retryConnectErrors: 1,
       retryDelayMs: 10,
     });
@@ -308,21 +313,18 @@ describe('TokenClient.refresh over real HTTP: network failures', () => {
       false,
     );
     expect(attempts).toBe(2);
+    counting.close();
   });
 
   it('a deadline hit while still connecting is provider_unavailable, not sent', async () => {
     const hanging: LookupFunction = () => undefined; // DNS never answers
-    const dispatcher = createGuardedDispatcher({
-      allowPrivate: true,
-      lookup: hanging,
-      connectTimeoutMs: 5000,
-    });
-    const stuck = createTokenClient({ allowPrivateUrls: true, dispatcher });
+    const transport = createHttpTransport({ allowPrivate: true, lookup: hanging, connectTimeoutMs: 5000 });
+    const stuck = createTokenClient({ allowPrivateUrls: true, transport });
     const integration = anIntegration({ tokenUrl: 'http://token.example/token' });
     const f = failureOf(await stuck.refresh(aGrant({ integration }), { timeoutMs: TIMEOUT_MS }));
     expect(f).toMatchObject({ code: 'provider_unavailable', requestSent: false });
     expect(f.message).toContain(`${TIMEOUT_MS} ms`);
-    await dispatcher.destroy();
+    transport.close();
   });
 
   it('a server that accepts and never answers is ambiguous after timeoutMs', async () => {
@@ -355,6 +357,70 @@ describe('TokenClient.refresh over real HTTP: network failures', () => {
   });
 });
 
+describe('TokenClient.refresh over real HTTPS', () => {
+  const tokenBody = JSON.stringify({ access_token: 'at-tls' });
+  const tls = createHttpsServer({ key: TLS_KEY, cert: TLS_CERT }, (req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(tokenBody));
+  });
+  let tlsUrl = '';
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+    tlsUrl = `https://localhost:${(tls.address() as AddressInfo).port}/token`;
+  });
+  afterAll(
+    () =>
+      new Promise<void>((resolve) => {
+        tls.closeAllConnections();
+        tls.close(() => resolve());
+      }),
+  );
+
+  it('succeeds against a certificate the transport trusts, and sends a user-agent', async () => {
+    let userAgent: string | undefined;
+    tls.once('request', (req) => {
+      userAgent = req.headers['user-agent'];
+    });
+    const transport = createHttpTransport({ allowPrivate: true, ca: TLS_CERT });
+    const trusting = createTokenClient({ allowPrivateUrls: true, transport });
+    const integration = anIntegration({ tokenUrl: tlsUrl });
+    expect(tokensOf(await trusting.refresh(aGrant({ integration }), { timeoutMs: 2000 })).accessToken).toBe(
+      'at-tls',
+    );
+    expect(userAgent).toBe('oauth-refresher/1');
+    transport.close();
+  });
+
+  it('an untrusted (self-signed) certificate is provider_unavailable and not sent', async () => {
+    let requests = 0;
+    const count = () => {
+      requests++;
+    };
+    tls.on('request', count);
+    const integration = anIntegration({ tokenUrl: tlsUrl });
+    const f = failureOf(await client.refresh(aGrant({ integration }), { timeoutMs: 2000 }));
+    tls.off('request', count);
+    expect(f).toMatchObject({ code: 'provider_unavailable', requestSent: false, httpStatus: null });
+    expect(f.message).toContain('DEPTH_ZERO_SELF_SIGNED_CERT');
+    expect(requests).toBe(0);
+  });
+
+  it('a TLS handshake that never completes hits the connect timeout: provider_unavailable, not sent', async () => {
+    // Accepts TCP and reads the ClientHello, never answers it.
+    const silent = createTcpServer((socket) => socket.resume());
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const transport = createHttpTransport({ allowPrivate: true, connectTimeoutMs: 100 });
+    const stalled = createTokenClient({ allowPrivateUrls: true, transport, retryConnectErrors: 0 });
+    const integration = anIntegration({ tokenUrl: `https://127.0.0.1:${port}/token` });
+    const f = failureOf(await stalled.refresh(aGrant({ integration }), { timeoutMs: 5000 }));
+    expect(f).toMatchObject({ code: 'provider_unavailable', requestSent: false });
+    expect(f.message).toContain('ETIMEDOUT_CONNECT');
+    transport.close();
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+  });
+});
+
 describe('TokenClient.refresh: SSRF guard', () => {
   it('with private URLs disallowed, a token URL on 127.0.0.1 is refused before sending', async () => {
     const strict = createTokenClient();
@@ -367,9 +433,10 @@ describe('TokenClient.refresh: SSRF guard', () => {
   it('a name resolving to loopback is refused at connect time and classified', async () => {
     const lookup: LookupFunction = (_h, o, cb) =>
       o.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4);
+    const transport = createHttpTransport({ allowPrivate: false, lookup });
     const guarded = createTokenClient({
       allowPrivateUrls: true, // pass the static check (http), leave the connect-time guard on
-      dispatcher: createGuardedDispatcher({ allowPrivate: false, lookup }),
+      transport,
     });
     provider.reply(200, { access_token: 'at' });
     const integration = anIntegration({ tokenUrl: `http://token.example:${provider.port}/token` });
@@ -377,6 +444,7 @@ describe('TokenClient.refresh: SSRF guard', () => {
     expect(f).toMatchObject({ code: 'client_misconfigured', requestSent: false });
     expect(f.message).toMatch(/not allowed/);
     expect(provider.requests).toHaveLength(0);
+    transport.close();
   });
 
   it('with private URLs allowed, the same URL works', async () => {

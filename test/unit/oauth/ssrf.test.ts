@@ -1,13 +1,13 @@
 import type { LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
-import { fetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isServiceError } from '../../../shared/errors';
+import { createHttpTransport, type HttpRequestInit } from '../../../shared/net/http';
 import {
   assertUrlAllowed,
-  createGuardedDispatcher,
   guardLookup,
   isBlockedAddress,
+  literalAddressRefusal,
 } from '../../../shared/net/ssrf';
 import { type FakeProvider, startFakeProvider } from './fixtures';
 
@@ -128,7 +128,23 @@ describe('guardLookup', () => {
   });
 });
 
-describe('createGuardedDispatcher (connect-time checks)', () => {
+describe('literalAddressRefusal', () => {
+  it.each(['127.0.0.1', '[::1]', '::1', '[::ffff:7f00:1]', '169.254.169.254', '10.0.0.1'])(
+    'refuses %s',
+    (host) => {
+      expect(isServiceError(literalAddressRefusal(host), 'url_not_allowed')).toBe(true);
+    },
+  );
+
+  it.each(['93.184.216.34', '[2606:2800:220:1:248:1893:25c8:1946]', 'provider.example', 'localhost'])(
+    'leaves %s alone (public, or a name for the lookup to check)',
+    (host) => {
+      expect(literalAddressRefusal(host)).toBeNull();
+    },
+  );
+});
+
+describe('createHttpTransport (connect-time checks)', () => {
   let provider: FakeProvider;
   beforeAll(async () => {
     provider = await startFakeProvider();
@@ -136,33 +152,61 @@ describe('createGuardedDispatcher (connect-time checks)', () => {
   });
   afterAll(() => provider.close());
 
-  it('refuses a literal loopback address before connecting', async () => {
-    const dispatcher = createGuardedDispatcher({ allowPrivate: false });
+  const init = (): HttpRequestInit => ({
+    method: 'POST',
+    headers: {},
+    body: 'x=1',
+    signal: AbortSignal.timeout(2000),
+    maxResponseBytes: 1024,
+  });
+
+  it.each([
+    ['a literal loopback address', () => `${provider.origin}/token`],
+    ['IPv6 loopback', () => `http://[::1]:${provider.port}/token`],
+    ['an IPv4-mapped IPv6 loopback address', () => `http://[::ffff:127.0.0.1]:${provider.port}/token`],
+    ['the metadata endpoint', () => 'http://169.254.169.254/latest/meta-data/'],
+  ])('refuses %s before connecting', async (_what, url) => {
+    const transport = createHttpTransport({ allowPrivate: false });
     const before = provider.requests.length;
-    const error = await fetch(`${provider.origin}/token`, { dispatcher }).catch((e: unknown) => e);
+    const error = await transport.request(url(), init()).catch((e: unknown) => e);
     expect(causeChain(error).some((c) => isServiceError(c, 'url_not_allowed'))).toBe(true);
     expect(provider.requests.length).toBe(before);
-    await dispatcher.close();
+    transport.close();
   });
 
   it('refuses a name that resolves to loopback (DNS rebinding) after resolution', async () => {
     const lookup = fakeLookup([{ address: '127.0.0.1', family: 4 }]);
-    const dispatcher = createGuardedDispatcher({ allowPrivate: false, lookup });
+    const transport = createHttpTransport({ allowPrivate: false, lookup });
     const before = provider.requests.length;
-    const error = await fetch(`http://rebind.example:${provider.port}/token`, { dispatcher }).catch(
-      (e: unknown) => e,
-    );
+    const error = await transport
+      .request(`http://rebind.example:${provider.port}/token`, init())
+      .catch((e: unknown) => e);
     expect(causeChain(error).some((c) => isServiceError(c, 'url_not_allowed'))).toBe(true);
     expect(provider.requests.length).toBe(before);
-    await dispatcher.close();
+    transport.close();
+  });
+
+  it('refuses a name whose every address is loopback, IPv4-mapped IPv6 included', async () => {
+    const lookup = fakeLookup([
+      { address: '127.0.0.1', family: 4 },
+      { address: '::ffff:127.0.0.1', family: 6 },
+    ]);
+    const transport = createHttpTransport({ allowPrivate: false, lookup });
+    const before = provider.requests.length;
+    const error = await transport
+      .request(`http://mixed.example:${provider.port}/token`, init())
+      .catch((e: unknown) => e);
+    expect(causeChain(error).some((c) => isServiceError(c, 'url_not_allowed'))).toBe(true);
+    expect(provider.requests.length).toBe(before);
+    transport.close();
   });
 
   it('connects when private addresses are allowed', async () => {
     const lookup = fakeLookup([{ address: '127.0.0.1', family: 4 }]);
-    const dispatcher = createGuardedDispatcher({ allowPrivate: true, lookup });
-    const res = await fetch(`http://rebind.example:${provider.port}/token`, { dispatcher });
+    const transport = createHttpTransport({ allowPrivate: true, lookup });
+    const res = await transport.request(`http://rebind.example:${provider.port}/token`, init());
     expect(res.status).toBe(200);
-    await res.text();
-    await dispatcher.close();
+    expect(res.bodyText).toBe('{"ok":true}');
+    transport.close();
   });
 });
