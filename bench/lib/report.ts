@@ -74,6 +74,13 @@ export function targets(r: BenchResults): Target[] {
   if (r.cost !== undefined) {
     const c = r.cost.usd_per_million_refreshes;
     atMost('cost per million refreshes (Google-sized)', '≤ $2.00', c, 2, `$${c.toFixed(2)}`);
+    // The same units at provisioned-capacity prices (70 % auto-scaling target): the TokenStore's
+    // `provisioned` option (context `provisionedMaxWriteCapacity`) for steady fleets.
+    const google = r.cost.workloads?.google;
+    if (google !== undefined) {
+      const p = google.usd_per_million_refreshes_provisioned_70pct;
+      atMost('  … with provisioned capacity (70 % target)', '≤ $2.00', p, 2, `$${p.toFixed(2)}`);
+    }
     const t = r.cost.usd_per_million_token_reads;
     atMost('cost per million token reads', '≤ $1.50', t, 1.5, `$${t.toFixed(2)}`);
   }
