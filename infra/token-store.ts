@@ -10,10 +10,10 @@ import {
 } from 'aws-cdk-lib/aws-dynamodb';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { tableDefinition } from '../shared/store/table';
+import { TTL_ATTRIBUTE, tableDefinition } from '../shared/store/table';
 
 /** Attribute of the connect sessions' expiry (epoch seconds), see shared/store/connect-sessions.ts. */
-export const TTL_ATTRIBUTE = 'ttl';
+export { TTL_ATTRIBUTE };
 
 export interface TokenStoreProps {
   /**

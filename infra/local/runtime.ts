@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { loadConfig } from '../../shared/config/config';
+import { systemClock } from '../../shared/ports/clock';
 import type { Logger } from '../../shared/ports/logger';
 import { resetRuntime } from '../../shared/runtime';
 import { generateWebhookSecret } from '../../shared/webhooks/signing';
@@ -24,6 +25,10 @@ import { restorePendingMessages, savePendingMessages } from './pending-messages'
 import { type Poller, type SqsHandler, startPoller } from './poller';
 import { DEFAULT_QUEUE_NAMES, ensureQueues, type LocalSqs, type QueueRef, startLocalSqs } from './sqs';
 import { type ScanTimer, startScanTimer } from './timer';
+import { startTtlSweeper } from './ttl';
+
+/** How often the local TTL stand-in deletes expired items. */
+const TTL_SWEEP_INTERVAL_MS = 5 * 60_000;
 
 export interface LocalRuntimeOptions {
   /** Overrides `PORT`; 0 picks a free port. */
@@ -108,6 +113,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       options.persist === false ? {} : { path: join(config.dataDir, 'dynamodb') },
     );
     await ensureTable(parts.dynamo.client, config.tableName);
+    // dynalite has no TTL: expired connect sessions and scan claims are swept here instead.
+    parts.ttl = startTtlSweeper({
+      client: parts.dynamo.client,
+      tableName: config.tableName,
+      clock: systemClock,
+      logger,
+      intervalMs: TTL_SWEEP_INTERVAL_MS,
+    });
     const sqs = await startLocalSqs();
     parts.sqs = sqs;
     const queues = await ensureQueues(sqs.client);
@@ -215,6 +228,7 @@ interface Parts {
   http?: LocalHttpServer;
   restoreEnv?: () => void;
   timer?: ScanTimer;
+  ttl?: { stop(): Promise<void> };
   pollers: Poller[];
 }
 
@@ -233,6 +247,7 @@ async function shutdown(parts: Parts, logger: Logger): Promise<void> {
     resetRuntime();
     parts.restoreEnv?.();
     await parts.sqs?.close();
+    await parts.ttl?.stop();
     await parts.dynamo?.close();
     await parts.unlock?.();
     active = false;

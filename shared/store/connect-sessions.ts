@@ -13,6 +13,7 @@ import type { Clock } from '../ports/clock';
 import type { EncryptionContext, Keyring } from '../ports/keyring';
 import { b, ExpressionBuilder, n, s } from './expression';
 import { storeCall, storeError } from './sdk-errors';
+import { TTL_ATTRIBUTE } from './table';
 
 /** api.md: a state is single-use and expires after 10 minutes. */
 export const CONNECT_SESSION_TTL_MS = 10 * 60 * 1000;
@@ -97,7 +98,7 @@ export class DynamoConnectSessionStore {
       code_verifier: b(ciphertext),
       created_at: n(now),
       expires_at: n(expiresAt),
-      ttl: n(Math.ceil(expiresAt / 1000)),
+      [TTL_ATTRIBUTE]: n(Math.ceil(expiresAt / 1000)),
     };
     const x = new ExpressionBuilder();
     await storeCall('PutItem', () =>

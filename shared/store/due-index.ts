@@ -9,7 +9,13 @@ import {
 import type { ConnectionKey } from '../domain/ids';
 import { n, s } from './expression';
 import { storeError } from './sdk-errors';
-import { connectionKeyFromItemKeys, DUE_INDEX, OUTBOX_INDEX, SCAN_CLAIMS_PK_PREFIX } from './table';
+import {
+  connectionKeyFromItemKeys,
+  DUE_INDEX,
+  OUTBOX_INDEX,
+  SCAN_CLAIMS_PK_PREFIX,
+  TTL_ATTRIBUTE,
+} from './table';
 
 export interface IndexedConnection extends ConnectionKey {
   /** `due_at` or `outbox_at` as read from the index (epoch ms). */
@@ -166,7 +172,7 @@ export class DueIndex {
               sk: s(`${claimsSkPrefix(runAt)}#${run}#${part}`),
               [CLAIM_UNTIL]: n(until),
               [CLAIM_FINGERPRINTS]: { B: fingerprints },
-              ttl: n(Math.ceil(until / 1000) + 3600),
+              [TTL_ATTRIBUTE]: n(Math.ceil(until / 1000) + 3600),
             },
             ReturnConsumedCapacity: 'TOTAL',
           }),

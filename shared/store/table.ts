@@ -32,6 +32,12 @@ export const OUTBOX_INDEX = {
 } as const;
 export const DEFAULT_DUE_SHARDS = 16;
 
+/**
+ * Items that expire carry their expiry here (epoch seconds); DynamoDB TTL deletes them (the local
+ * runtime sweeps them itself). Connect sessions and scan claims.
+ */
+export const TTL_ATTRIBUTE = 'ttl';
+
 /** Partition key prefix of the scheduler's claim items (shared/store/due-index.ts). */
 export const SCAN_CLAIMS_PK_PREFIX = 'SCAN#';
 

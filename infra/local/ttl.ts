@@ -1,0 +1,87 @@
+import {
+  type AttributeValue,
+  BatchWriteItemCommand,
+  type DynamoDBClient,
+  ScanCommand,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import type { Clock } from '../../shared/ports/clock';
+import type { Logger } from '../../shared/ports/logger';
+import { TTL_ATTRIBUTE } from '../../shared/store/table';
+
+/**
+ * The local stand-in for DynamoDB TTL (dynalite has none): deletes the items whose `ttl` (epoch
+ * seconds) has passed — expired connect sessions and scan claims — so a long-running local
+ * runtime's table does not keep growing. Like DynamoDB's, it is housekeeping only: readers already
+ * ignore expired items. A Scan of the whole table, which is fine for a local one.
+ * @returns the number of items deleted
+ */
+export async function sweepExpiredItems(
+  client: DynamoDBClient,
+  tableName: string,
+  clock: Clock,
+): Promise<number> {
+  const nowSeconds = Math.floor(clock.now() / 1000);
+  let deleted = 0;
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await client.send(
+      new ScanCommand({
+        TableName: tableName,
+        FilterExpression: '#ttl < :now',
+        ProjectionExpression: 'pk, sk',
+        ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+        ExpressionAttributeValues: { ':now': { N: String(nowSeconds) } },
+        ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+      }),
+    );
+    const keys = (page.Items ?? []).map(
+      (item) => ({ pk: item.pk, sk: item.sk }) as Record<string, AttributeValue>,
+    );
+    for (let i = 0; i < keys.length; i += 25) {
+      let requests: WriteRequest[] = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
+      while (requests.length > 0) {
+        const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: requests } }));
+        deleted += requests.length - (out.UnprocessedItems?.[tableName]?.length ?? 0);
+        requests = out.UnprocessedItems?.[tableName] ?? [];
+      }
+    }
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  return deleted;
+}
+
+/** Runs {@link sweepExpiredItems} every `intervalMs` until the returned stop function is called. */
+export function startTtlSweeper(options: {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly intervalMs: number;
+}): { stop(): Promise<void> } {
+  let running: Promise<unknown> = Promise.resolve();
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    running = sweepExpiredItems(options.client, options.tableName, options.clock)
+      .then((deleted) => {
+        if (deleted > 0) options.logger.debug('deleted expired items (local TTL)', { deleted });
+      })
+      .catch((error: unknown) => {
+        options.logger.warn('local TTL sweep failed', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      })
+      .finally(() => {
+        busy = false;
+      });
+  }, options.intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
