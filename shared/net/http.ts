@@ -9,13 +9,14 @@ import {
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable, Transform } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { guardLookup, literalAddressRefusal, type UrlPolicy } from './ssrf';
 
 /**
  * The outbound HTTP(S) transport for provider token calls and webhooks, on Node's own `http` and
  * `https` modules (keep-alive agents): no redirects (Node never follows them), a connect timeout,
- * a deadline, a capped body, connect-time SSRF checks, and a report of how far each request got.
+ * a deadline, a capped body (decoded when a server compresses it unasked), connect-time SSRF checks, and a report of how far each request got.
  */
 
 /**
@@ -297,22 +298,49 @@ function readBody(
     fail(error, status);
     return;
   }
+  let body: Readable = res;
+  const decoder = decoderFor(headers.get('content-encoding'));
+  if (decoder !== undefined) {
+    // We ask for no compression; a server that compresses anyway is decoded rather than refused.
+    body = res.pipe(decoder);
+    decoder.on('error', (error) => {
+      res.destroy();
+      fail(error, status);
+    });
+  }
   const chunks: Buffer[] = [];
   let total = 0;
-  res.on('data', (chunk: Buffer) => {
+  body.on('data', (chunk: Buffer) => {
     total += chunk.byteLength;
     if (total > maxBytes) {
+      // Decoded bytes count, so a small compressed body cannot expand without bound.
       succeed({ status, headers, bodyText: null });
       res.destroy(); // the rest is never read; the socket is not reused
+      if (body !== res) body.destroy();
       return;
     }
     chunks.push(chunk);
   });
-  res.once('end', () =>
+  body.once('end', () =>
     succeed({ status, headers, bodyText: new TextDecoder().decode(Buffer.concat(chunks)) }),
   );
   res.on('error', (error) => fail(error, status));
   res.once('close', () => {
     if (!res.complete) fail(codedError('response closed before its end', 'ECONNRESET'), status);
   });
+}
+
+/** A decoder for a `content-encoding` Node can undo; undefined for none, identity or an unknown one. */
+function decoderFor(encoding: string | null): Transform | undefined {
+  switch (encoding?.trim().toLowerCase()) {
+    case 'gzip':
+    case 'x-gzip':
+      return createGunzip();
+    case 'deflate':
+      return createInflate();
+    case 'br':
+      return createBrotliDecompress();
+    default:
+      return undefined;
+  }
 }

@@ -1,6 +1,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, LookupFunction, Socket } from 'node:net';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createHttpTransport,
@@ -173,6 +174,39 @@ describe('createHttpTransport over HTTP', () => {
     expect((await send(transport, url)).result).toMatchObject({ status: 200, bodyText: null });
     server.handle((_req, res) => res.writeHead(200).end('x'.repeat(1024)));
     expect((await send(transport, url)).result?.bodyText).toBe('x'.repeat(1024));
+  });
+
+  it('decodes a body the server compressed unasked (gzip, deflate, br), and asks for none', async () => {
+    transport = createHttpTransport({ allowPrivate: true });
+    const url = `http://127.0.0.1:${server.port}/token`;
+    const json = '{"access_token":"ok ✓","token_type":"Bearer"}';
+    const encoders = { gzip: gzipSync, deflate: deflateSync, br: brotliCompressSync } as const;
+    for (const [encoding, encode] of Object.entries(encoders)) {
+      server.handle((_req, res) => res.writeHead(200, { 'content-encoding': encoding }).end(encode(json)));
+      expect((await send(transport, url)).result?.bodyText, encoding).toBe(json);
+    }
+    expect(server.requests.map((r) => r.headers['accept-encoding'])).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+  });
+
+  it('caps the decoded size of a compressed body (a small gzip bomb is cut off)', async () => {
+    transport = createHttpTransport({ allowPrivate: true });
+    const bomb = gzipSync(Buffer.alloc(1_000_000)); // ~1 KB that expands to 1 MB
+    expect(bomb.byteLength).toBeLessThan(1024);
+    server.handle((_req, res) => res.writeHead(200, { 'content-encoding': 'gzip' }).end(bomb));
+    const { result } = await send(transport, `http://127.0.0.1:${server.port}/token`);
+    expect(result).toMatchObject({ status: 200, bodyText: null });
+  });
+
+  it('a corrupt compressed body fails with the status that arrived', async () => {
+    transport = createHttpTransport({ allowPrivate: true });
+    server.handle((_req, res) => res.writeHead(200, { 'content-encoding': 'gzip' }).end('not gzip at all'));
+    const { error } = await send(transport, `http://127.0.0.1:${server.port}/token`);
+    expect(error).toBeInstanceOf(HttpTransportError);
+    expect((error as HttpTransportError).status).toBe(200);
   });
 
   it('cuts off an endless body at the cap instead of waiting for it', async () => {
