@@ -1,7 +1,9 @@
 import {
   type AttributeValue,
   BatchWriteItemCommand,
+  DynamoDBClient,
   GetItemCommand,
+  ProvisionedThroughputExceededException,
   PutItemCommand,
   ScanCommand,
   UpdateItemCommand,
@@ -13,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refreshTaskSchema } from '../../shared/pipeline/messages';
 import { scanDue } from '../../shared/pipeline/scan';
 import { silentLogger } from '../../shared/ports/logger';
-import { nullMetrics } from '../../shared/ports/metrics';
+import { type MetricsSink, nullMetrics } from '../../shared/ports/metrics';
 import { DynamoConnectionStore } from '../../shared/store/connections';
 import { DueIndex } from '../../shared/store/due-index';
 import { connectionSk, dueShardOf, integrationPk } from '../../shared/store/table';
@@ -206,6 +208,54 @@ describe('scheduler scan', () => {
     expect(second).toMatchObject({ enqueued: 1, alreadyClaimed: DUE });
     const tasks = (await drain()).map((body) => refreshTaskSchema.parse(JSON.parse(body)));
     expect(tasks.map((t) => t.connection_id)).toEqual(['late-1']);
+  });
+
+  it('when recording claims fails, the tasks are still queued and the next tick sends them again', async () => {
+    const key = { integrationId: 'acme', connectionId: 'late-2' };
+    await dynamo.client.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          pk: { S: integrationPk(key.integrationId) },
+          sk: { S: connectionSk(key.connectionId) },
+          due_shard: { N: String(dueShardOf(key, SHARDS)) },
+          due_at: { N: String(clock.now() - 10) },
+          next_refresh_at: { N: String(clock.now() - 10) },
+        },
+      }),
+    );
+    // A client whose claim writes fail (DynamoDB throttling), injected at the SDK boundary.
+    const throttled = new DynamoDBClient({
+      endpoint: dynamo.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    throttled.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'PutItemCommand') {
+          throw new ProvisionedThroughputExceededException({ message: 'injected throttling', $metadata: {} });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'failClaims' },
+    );
+    const options = { shards: SHARDS, maxPerRun: 10_000, claimMs: 600_000, timeBudgetMs: 60_000 };
+    const counts = new Map<string, number>();
+    const metrics: MetricsSink = {
+      count: (name, value = 1) => counts.set(name, (counts.get(name) ?? 0) + value),
+      milliseconds: () => {},
+      flush: () => {},
+    };
+    clock.advance(1_000);
+    const first = await scanDue({ ...deps(), index: new DueIndex(throttled, table), metrics }, options);
+    expect(first).toMatchObject({ enqueued: 1 });
+    expect(counts.get('ScanClaimFailed')).toBe(1);
+    clock.advance(1_000);
+    const second = await scanDue(deps(), options);
+    expect(second).toMatchObject({ enqueued: 1 }); // a duplicate task: the refresher's lease makes it a no-op
+    const tasks = (await drain()).map((body) => refreshTaskSchema.parse(JSON.parse(body)));
+    expect(tasks.map((t) => t.connection_id)).toEqual(['late-2', 'late-2']);
+    throttled.destroy();
   });
 
   it('a claim that runs out makes the connection due again (a lost task only delays work)', async () => {
