@@ -17,7 +17,13 @@ type Request =
 
 const send = (message: unknown) => process.send?.(message);
 
-const oidc = await startOidcProvider({ rotation: 'strict', accessTokenTtlSeconds: 3600 });
+// Keep-alive connections as real token endpoints keep them (Node clients drop a pooled connection
+// 1 s before the server's timeout, so the test default of 1 s would mean a new connection per grant).
+const oidc = await startOidcProvider({
+  rotation: 'strict',
+  accessTokenTtlSeconds: 3600,
+  keepAliveTimeoutMs: 30_000,
+});
 const client = oidc.clients[0];
 if (client === undefined) throw new Error('oidc-provider harness has no client');
 
@@ -53,6 +59,7 @@ const front = createServer((req, res) => {
     });
   });
 });
+front.keepAliveTimeout = 30_000;
 await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
 const frontUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}/token`;
 

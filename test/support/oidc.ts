@@ -33,6 +33,12 @@ export interface StartOidcProviderOptions {
   readonly redirectUri?: string;
   /** Account the automatic login uses when the authorization request has no `login_hint`. Default `user-1`. */
   readonly accountId?: string;
+  /**
+   * The server's keep-alive timeout. Node clients (http.Agent, fetch) close a pooled connection one
+   * second before the server's `Keep-Alive: timeout`, so the default 1000 ms makes every request use
+   * a new connection; real token endpoints keep connections for longer. Default 1000.
+   */
+  readonly keepAliveTimeoutMs?: number;
 }
 
 export interface MintRefreshTokenOptions {
@@ -251,7 +257,7 @@ export async function startOidcProvider(options: StartOidcProviderOptions = {}):
   let rotation: RotationMode = options.rotation ?? 'strict';
 
   const server: Server = createServer();
-  server.keepAliveTimeout = 1000;
+  server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 1000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
