@@ -77,9 +77,9 @@ export class ClaimSet {
  *
  * A claim keeps the next scans from enqueueing a connection again while its task waits in the
  * queue. Claims are not written to the connections (a per-connection write that moves `due_at`
- * costs one table write plus two index writes per refresh, more than the lease and commit
- * together): each scan writes the fingerprints of what it enqueued to one item per shard, and the
- * next scans read them back, strongly consistent.
+ * would cost one table write plus two index writes per refresh, 3 of 7 write units): each scan
+ * writes the fingerprints of what it enqueued to one item per shard, and the next scans read them
+ * back, strongly consistent.
  */
 export class DueIndex {
   constructor(
