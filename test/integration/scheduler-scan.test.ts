@@ -27,20 +27,28 @@ const SHARDS = 16;
 const TOTAL = 20_000;
 const DUE = 200;
 
+/** A connection item as the scan sees it: keys and due time only. */
+function connectionItem(connectionId: string, dueAt: number): Record<string, AttributeValue> {
+  const key = { integrationId: 'acme', connectionId };
+  return {
+    pk: { S: integrationPk(key.integrationId) },
+    sk: { S: connectionSk(key.connectionId) },
+    due_shard: { N: String(dueShardOf(key, SHARDS)) },
+    due_at: { N: String(dueAt) },
+    next_refresh_at: { N: String(dueAt) },
+  };
+}
+
+/** The scheduler's options in these tests (no limit is reached unless a test lowers one). */
+const OPTIONS = { shards: SHARDS, maxPerRun: 10_000, claimMs: 600_000, timeBudgetMs: 60_000 };
+
 /** Seeds connection items straight into the table (the scan reads only keys and due times). */
 async function seed(dynamo: TestDynamo, table: string, now: number): Promise<void> {
   const items: Record<string, AttributeValue>[] = [];
   for (let i = 0; i < TOTAL; i++) {
-    const key = { integrationId: 'acme', connectionId: `user-${i}` };
     // Every 100th connection is due (in the past); the rest are due within the next day.
     const dueAt = i % (TOTAL / DUE) === 0 ? now - 1_000 - i : now + 60_000 + i * 1_000;
-    items.push({
-      pk: { S: integrationPk(key.integrationId) },
-      sk: { S: connectionSk(key.connectionId) },
-      due_shard: { N: String(dueShardOf(key, SHARDS)) },
-      due_at: { N: String(dueAt) },
-      next_refresh_at: { N: String(dueAt) },
-    });
+    items.push(connectionItem(`user-${i}`, dueAt));
   }
   const limit = pLimit(8);
   const batches: Record<string, AttributeValue>[][] = [];
@@ -104,12 +112,7 @@ describe('scheduler scan', () => {
   }
 
   it(`reads about ${DUE} index entries, not ${TOTAL}, and enqueues each due connection once (ids only)`, async () => {
-    const report = await scanDue(deps(), {
-      shards: SHARDS,
-      maxPerRun: 10_000,
-      claimMs: 600_000,
-      timeBudgetMs: 60_000,
-    });
+    const report = await scanDue(deps(), OPTIONS);
 
     expect(report).toMatchObject({ due: DUE, alreadyClaimed: 0, enqueued: DUE, truncated: false });
     expect(report.indexEntriesRead).toBeLessThanOrEqual(DUE + SHARDS);
@@ -126,12 +129,7 @@ describe('scheduler scan', () => {
       }),
     );
     clock.advance(1_000);
-    const report = await scanDue(deps(), {
-      shards: SHARDS,
-      maxPerRun: 10_000,
-      claimMs: 600_000,
-      timeBudgetMs: 60_000,
-    });
+    const report = await scanDue(deps(), OPTIONS);
     expect(report).toMatchObject({ due: DUE, alreadyClaimed: DUE, enqueued: 0 });
     expect(await drain()).toHaveLength(0);
     // The claims live in one item per shard, not on the connections: their due time is unchanged.
@@ -164,65 +162,30 @@ describe('scheduler scan', () => {
       }),
     );
     clock.advance(1_000);
-    const report = await scanDue(deps(), {
-      shards: SHARDS,
-      maxPerRun: 10_000,
-      claimMs: 600_000,
-      timeBudgetMs: 60_000,
-    });
+    const report = await scanDue(deps(), OPTIONS);
     expect(report).toMatchObject({ due: DUE, alreadyClaimed: DUE - 1, enqueued: 1 });
     const tasks = (await drain()).map((body) => refreshTaskSchema.parse(JSON.parse(body)));
     expect(tasks).toEqual([{ v: 1, integration_id: 'acme', connection_id: 'user-0', due_at: newDue }]);
   });
 
   it('tasks SQS does not accept are not claimed: the next tick enqueues them', async () => {
-    const lateKey = { integrationId: 'acme', connectionId: 'late-1' };
     await dynamo.client.send(
-      new PutItemCommand({
-        TableName: table,
-        Item: {
-          pk: { S: integrationPk(lateKey.integrationId) },
-          sk: { S: connectionSk(lateKey.connectionId) },
-          due_shard: { N: String(dueShardOf(lateKey, SHARDS)) },
-          due_at: { N: String(clock.now() - 10) },
-          next_refresh_at: { N: String(clock.now() - 10) },
-        },
-      }),
+      new PutItemCommand({ TableName: table, Item: connectionItem('late-1', clock.now() - 10) }),
     );
     const failing = { ...deps(), refreshQueueUrl: `${queueUrl}-missing` };
     clock.advance(1_000);
-    const first = await scanDue(failing, {
-      shards: SHARDS,
-      maxPerRun: 10_000,
-      claimMs: 600_000,
-      timeBudgetMs: 60_000,
-    });
+    const first = await scanDue(failing, OPTIONS);
     expect(first).toMatchObject({ enqueued: 0, alreadyClaimed: DUE });
     clock.advance(1_000);
-    const second = await scanDue(deps(), {
-      shards: SHARDS,
-      maxPerRun: 10_000,
-      claimMs: 600_000,
-      timeBudgetMs: 60_000,
-    });
+    const second = await scanDue(deps(), OPTIONS);
     expect(second).toMatchObject({ enqueued: 1, alreadyClaimed: DUE });
     const tasks = (await drain()).map((body) => refreshTaskSchema.parse(JSON.parse(body)));
     expect(tasks.map((t) => t.connection_id)).toEqual(['late-1']);
   });
 
   it('when recording claims fails, the tasks are still queued and the next tick sends them again', async () => {
-    const key = { integrationId: 'acme', connectionId: 'late-2' };
     await dynamo.client.send(
-      new PutItemCommand({
-        TableName: table,
-        Item: {
-          pk: { S: integrationPk(key.integrationId) },
-          sk: { S: connectionSk(key.connectionId) },
-          due_shard: { N: String(dueShardOf(key, SHARDS)) },
-          due_at: { N: String(clock.now() - 10) },
-          next_refresh_at: { N: String(clock.now() - 10) },
-        },
-      }),
+      new PutItemCommand({ TableName: table, Item: connectionItem('late-2', clock.now() - 10) }),
     );
     // A client whose claim writes fail (DynamoDB throttling), injected at the SDK boundary.
     const throttled = new DynamoDBClient({
@@ -239,7 +202,6 @@ describe('scheduler scan', () => {
       },
       { step: 'initialize', name: 'failClaims' },
     );
-    const options = { shards: SHARDS, maxPerRun: 10_000, claimMs: 600_000, timeBudgetMs: 60_000 };
     const counts = new Map<string, number>();
     const metrics: MetricsSink = {
       count: (name, value = 1) => counts.set(name, (counts.get(name) ?? 0) + value),
@@ -247,11 +209,11 @@ describe('scheduler scan', () => {
       flush: () => {},
     };
     clock.advance(1_000);
-    const first = await scanDue({ ...deps(), index: new DueIndex(throttled, table), metrics }, options);
+    const first = await scanDue({ ...deps(), index: new DueIndex(throttled, table), metrics }, OPTIONS);
     expect(first).toMatchObject({ enqueued: 1 });
     expect(counts.get('ScanClaimFailed')).toBe(1);
     clock.advance(1_000);
-    const second = await scanDue(deps(), options);
+    const second = await scanDue(deps(), OPTIONS);
     expect(second).toMatchObject({ enqueued: 1 }); // a duplicate task: the refresher's lease makes it a no-op
     const tasks = (await drain()).map((body) => refreshTaskSchema.parse(JSON.parse(body)));
     expect(tasks.map((t) => t.connection_id)).toEqual(['late-2', 'late-2']);
