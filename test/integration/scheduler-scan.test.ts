@@ -223,12 +223,7 @@ describe('scheduler scan', () => {
   it('a claim that runs out makes the connection due again (a lost task only delays work)', async () => {
     clock.advance(600_000);
     // Every claim has run out: everything enqueued before is due again (a lost task only delays work).
-    const report = await scanDue(deps(), {
-      shards: SHARDS,
-      maxPerRun: 50,
-      claimMs: 600_000,
-      timeBudgetMs: 60_000,
-    });
+    const report = await scanDue(deps(), { ...OPTIONS, maxPerRun: 50 });
     expect(report.enqueued).toBe(50);
     expect(report.truncated).toBe(true);
     expect(await drain()).toHaveLength(50);
