@@ -228,7 +228,7 @@ interface Parts {
   http?: LocalHttpServer;
   restoreEnv?: () => void;
   timer?: ScanTimer;
-  ttl?: { stop(): Promise<void> };
+  ttl?: ScanTimer;
   pollers: Poller[];
 }
 

@@ -8,6 +8,7 @@ import {
 import type { Clock } from '../../shared/ports/clock';
 import type { Logger } from '../../shared/ports/logger';
 import { TTL_ATTRIBUTE } from '../../shared/store/table';
+import { type ScanTimer, startScanTimer } from './timer';
 
 /**
  * The local stand-in for DynamoDB TTL (dynalite has none): deletes the items whose `ttl` (epoch
@@ -51,37 +52,30 @@ export async function sweepExpiredItems(
   return deleted;
 }
 
-/** Runs {@link sweepExpiredItems} every `intervalMs` until the returned stop function is called. */
+/**
+ * Runs {@link sweepExpiredItems} every `intervalMs` on the local scheduler's timer (no overlapping
+ * runs); a failed sweep is logged and the next one tries again.
+ */
 export function startTtlSweeper(options: {
   readonly client: DynamoDBClient;
   readonly tableName: string;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly intervalMs: number;
-}): { stop(): Promise<void> } {
-  let running: Promise<unknown> = Promise.resolve();
-  let busy = false;
-  const timer = setInterval(() => {
-    if (busy) return;
-    busy = true;
-    running = sweepExpiredItems(options.client, options.tableName, options.clock)
-      .then((deleted) => {
+}): ScanTimer {
+  return startScanTimer({
+    intervalMs: options.intervalMs,
+    firstRunDelayMs: options.intervalMs,
+    logger: options.logger,
+    run: async () => {
+      try {
+        const deleted = await sweepExpiredItems(options.client, options.tableName, options.clock);
         if (deleted > 0) options.logger.debug('deleted expired items (local TTL)', { deleted });
-      })
-      .catch((error: unknown) => {
+      } catch (error) {
         options.logger.warn('local TTL sweep failed', {
           error: error instanceof Error ? error.message : String(error),
         });
-      })
-      .finally(() => {
-        busy = false;
-      });
-  }, options.intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
+      }
     },
-  };
+  });
 }
