@@ -1,5 +1,5 @@
 import type * as z from 'zod';
-import type { ApiKeyScope } from './principal';
+import type { ApiKeyScope, Principal } from './principal';
 
 export type HttpMethod = 'GET' | 'PUT' | 'POST' | 'DELETE';
 
@@ -33,6 +33,8 @@ export interface RouteDef<Deps, P = unknown, Q = unknown, B = unknown> {
   readonly params?: z.ZodType<P>;
   readonly query?: z.ZodType<Q>;
   readonly body?: z.ZodType<B>;
+  /** A larger body limit for this route (bytes); others keep the router's 64 KB. */
+  readonly maxBodyBytes?: number;
   readonly responses: Readonly<Record<number, ResponseSpec>>;
   handle(input: RouteInput<Deps, P, Q, B>): Promise<ApiResult>;
 }
@@ -46,6 +48,8 @@ export interface RouteInput<Deps, P, Q, B> {
   readonly requestId: string;
   /** Time left in this invocation (Lambda's clock); a refresh that cannot finish in it does not start. */
   readonly remainingTimeMs: () => number;
+  /** Who called (absent on public routes). */
+  readonly principal?: Principal;
 }
 
 /** Declares a route with its types inferred from its schemas. */

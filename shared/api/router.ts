@@ -51,22 +51,34 @@ export function createRouter<Deps>(options: RouterOptions<Deps>) {
   return async function handle(request: ApiRequest): Promise<ApiResponse> {
     try {
       const method = request.method.toUpperCase();
+      // HEAD is GET without the body (RFC 9110 §9.3.2): same route, same status and headers.
+      const head = method === 'HEAD';
+      const wanted = head ? 'GET' : method;
       let found: { route: AnyRoute<Deps>; params: Record<string, string> } | undefined;
       for (const { route, pattern } of compiled) {
-        if (route.method !== method) continue;
+        if (route.method !== wanted) continue;
         const params = pattern(request.path);
         if (params !== null) {
           found = { route, params };
           break;
         }
       }
-      if (found === undefined) throw new ApiError(404, 'not_found', `no route for ${method} ${request.path}`);
+      if (found === undefined) {
+        // api.md v1.1: under /v1 a caller without a valid key gets 401 whether or not the route
+        // exists, so the route table cannot be discovered without a key.
+        if (request.path === '/v1' || request.path.startsWith('/v1/'))
+          await authorize(options, request, 'tokens:read');
+        throw new ApiError(404, 'not_found', `no route for ${method} ${request.path}`);
+      }
       const { route } = found;
-      if (route.auth !== 'public') await authorize(options, request, route.auth);
+      const principal = route.auth === 'public' ? undefined : await authorize(options, request, route.auth);
 
       const params = parse(route.params, found.params, 'path');
       const query = parse(route.query, request.query, 'query');
-      const body = route.body === undefined ? undefined : parse(route.body, readJson(request), 'body');
+      const body =
+        route.body === undefined
+          ? undefined
+          : parse(route.body, readJson(request, route.maxBodyBytes ?? MAX_BODY_BYTES), 'body');
       const result = await route.handle({
         deps: options.deps,
         params,
@@ -75,11 +87,15 @@ export function createRouter<Deps>(options: RouterOptions<Deps>) {
         headers: request.headers,
         requestId: request.requestId,
         remainingTimeMs: request.remainingTimeMs ?? (() => Number.POSITIVE_INFINITY),
+        ...(principal === undefined ? {} : { principal }),
       });
-      return render(result);
+      return head ? withoutBody(render(result)) : render(result);
     } catch (error) {
       const apiError = toApiError(error);
-      if (apiError !== null) return renderError(apiError);
+      if (apiError !== null)
+        return request.method.toUpperCase() === 'HEAD'
+          ? withoutBody(renderError(apiError))
+          : renderError(apiError);
       options.logger.error('unhandled error in the API', {
         request_id: request.requestId,
         method: request.method,
@@ -90,11 +106,12 @@ export function createRouter<Deps>(options: RouterOptions<Deps>) {
   };
 }
 
+/** The principal of the request's key (or IAM caller) when it has `needed`; else 401 / 403. */
 async function authorize<Deps>(
   options: RouterOptions<Deps>,
   request: ApiRequest,
   needed: 'admin' | 'tokens:read',
-): Promise<void> {
+): Promise<Principal> {
   let principal: Principal | null = null;
   if (request.iamPrincipal !== undefined) {
     // API Gateway already checked the SigV4 signature and the caller's IAM policy.
@@ -111,16 +128,22 @@ async function authorize<Deps>(
   }
   if (!allows(principal, needed))
     throw new ApiError(403, 'forbidden', `this route needs the ${needed} scope`);
+  return principal;
 }
 
-function readJson(request: ApiRequest): unknown {
+/** A HEAD answer: the GET answer's status and headers, no body. */
+function withoutBody(response: ApiResponse): ApiResponse {
+  return { status: response.status, headers: response.headers, body: '' };
+}
+
+function readJson(request: ApiRequest, maxBytes: number): unknown {
   const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (contentType !== 'application/json') {
     throw new ApiError(415, 'unsupported_media_type', 'the body must be application/json');
   }
   const body = request.body ?? '';
-  if (Buffer.byteLength(body, 'utf8') > MAX_BODY_BYTES) {
-    throw new ApiError(413, 'payload_too_large', `the body exceeds ${MAX_BODY_BYTES} bytes`);
+  if (Buffer.byteLength(body, 'utf8') > maxBytes) {
+    throw new ApiError(413, 'payload_too_large', `the body exceeds ${maxBytes} bytes`);
   }
   let value: unknown;
   try {

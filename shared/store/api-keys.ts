@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import {
   type AttributeValue,
+  ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -13,7 +14,7 @@ import type { ApiKeyScope, Principal } from '../api/principal';
 import { NotFoundError, ServiceError } from '../errors';
 import type { Clock } from '../ports/clock';
 import { s } from './expression';
-import { storeCall } from './sdk-errors';
+import { storeCall, storeError } from './sdk-errors';
 
 /** Partition of the API keys in the service table; `sk` is the key's hex SHA-256 digest. */
 export const API_KEYS_PK = 'KEYS';
@@ -21,6 +22,16 @@ export const API_KEYS_PK = 'KEYS';
 export const DEFAULT_KEY_CACHE_TTL_MS = 30_000;
 /** The principal id of the bootstrap admin key given as `ADMIN_API_KEY_SHA256`. */
 export const BOOTSTRAP_ADMIN_ID = 'bootstrap-admin';
+/**
+ * Where the bootstrap admin key's bookkeeping (first seen, last used) lives: its own partition, so a
+ * lookup by digest in {@link API_KEYS_PK} can never find it and treat it as a key.
+ */
+export const BOOTSTRAP_KEYS_PK = 'KEYS#BOOTSTRAP';
+/**
+ * `last_used_at` is written at most once per this long per key (a conditional write that only
+ * moves it forward), so tracking costs no write on the token path's steady state.
+ */
+export const LAST_USED_RESOLUTION_MS = 15 * 60 * 1000;
 
 /** An API key as listed: never the key, never its digest. */
 export interface ApiKeyRecord {
@@ -32,6 +43,10 @@ export interface ApiKeyRecord {
   readonly prefix: string;
   readonly created_at: string;
   readonly revoked_at?: string;
+  /** When the key last authenticated a request (to within {@link LAST_USED_RESOLUTION_MS}). */
+  readonly last_used_at?: string;
+  /** The configured admin key (`ADMIN_API_KEY_SHA256`, or the local runtime's `API_KEY`/generated key). */
+  readonly bootstrap?: true;
 }
 
 export interface ApiKeyStoreOptions {
@@ -64,6 +79,7 @@ const itemSchema = z.object({
   prefix: z.string(),
   created_at: z.string(),
   revoked_at: z.string().optional(),
+  last_used_at: z.string().optional(),
 });
 type KeyItem = z.output<typeof itemSchema>;
 
@@ -74,6 +90,8 @@ interface CacheEntry {
   readonly until: number;
   readonly stored: Buffer | undefined;
   readonly principal: Principal | null;
+  /** Epoch ms of the stored `last_used_at` as this process last saw or wrote it. */
+  lastUsed: number;
 }
 
 /** The digest stored and compared (api.md: keys are kept only as SHA-256 digests). */
@@ -91,6 +109,8 @@ export class DynamoApiKeyStore {
   private readonly compare: (a: Buffer, b: Buffer) => boolean;
   private readonly ttlMs: number;
   private readonly maxEntries: number;
+  /** Epoch ms this process last saw or wrote the bootstrap key's `last_used_at`. */
+  private bootstrapLastUsed = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly client: DynamoDBClient,
@@ -142,10 +162,64 @@ export class DynamoApiKeyStore {
     return { key, record };
   }
 
-  /** Every key, revoked ones included, oldest first. @throws ServiceError `store_unavailable`. */
-  async list(): Promise<ApiKeyRecord[]> {
+  /**
+   * Every key, oldest first: the configured admin key (when there is one) and every created key,
+   * revoked ones included unless `activeOnly`. @throws ServiceError `store_unavailable`.
+   */
+  async list(options: { readonly activeOnly?: boolean } = {}): Promise<ApiKeyRecord[]> {
     const items = await this.items();
-    return items.map(toRecord).sort((a, b) => a.created_at.localeCompare(b.created_at));
+    const records = items
+      .filter((i) => !(options.activeOnly === true && i.revoked_at !== undefined))
+      .map(toRecord);
+    const bootstrap = await this.bootstrapRecord();
+    return [...(bootstrap === null ? [] : [bootstrap]), ...records].sort((a, b) =>
+      a.created_at.localeCompare(b.created_at),
+    );
+  }
+
+  /** One key by id (the bootstrap key as {@link BOOTSTRAP_ADMIN_ID}), or null. */
+  async find(keyId: string): Promise<ApiKeyRecord | null> {
+    return (await this.list()).find((r) => r.key_id === keyId) ?? null;
+  }
+
+  /**
+   * The configured admin key as listed. It is known only by its digest, so its bookkeeping item
+   * records when the service first saw it (written here or at its first use).
+   */
+  private async bootstrapRecord(): Promise<ApiKeyRecord | null> {
+    if (this.bootstrap === undefined) return null;
+    const hex = this.bootstrap.toString('hex');
+    const now = new Date(this.clock.now()).toISOString();
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: marshall({ pk: BOOTSTRAP_KEYS_PK, sk: hex, created_at: now }),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw storeError('PutItem', error);
+    }
+    const out = await storeCall('GetItem', () =>
+      this.client.send(
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: { pk: s(BOOTSTRAP_KEYS_PK), sk: s(hex) },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    const item = bootstrapItemSchema.parse(unmarshall(out.Item ?? {}));
+    return {
+      key_id: BOOTSTRAP_ADMIN_ID,
+      name: 'admin (configured)',
+      scopes: ['admin'],
+      prefix: '',
+      created_at: item.created_at ?? now,
+      ...(item.last_used_at === undefined ? {} : { last_used_at: item.last_used_at }),
+      bootstrap: true,
+    };
   }
 
   /**
@@ -181,11 +255,15 @@ export class DynamoApiKeyStore {
    */
   async authenticate(presented: string): Promise<Principal | null> {
     const digest = apiKeySha256(presented);
+    const now = this.clock.now();
     if (this.compare(this.bootstrap ?? NO_DIGEST, digest) && this.bootstrap !== undefined) {
+      if (now - this.bootstrapLastUsed >= LAST_USED_RESOLUTION_MS) {
+        this.bootstrapLastUsed = now;
+        await this.touch(BOOTSTRAP_KEYS_PK, digest.toString('hex'), now, true);
+      }
       return { kind: 'api_key', id: BOOTSTRAP_ADMIN_ID, scopes: ['admin'] };
     }
     const hex = digest.toString('hex');
-    const now = this.clock.now();
     let entry = this.cache.get(hex);
     if (entry === undefined || entry.until <= now) {
       entry = await this.lookup(hex, now);
@@ -194,7 +272,37 @@ export class DynamoApiKeyStore {
     // The lookup was by digest, so a found item matches; comparing anyway keeps one code path for
     // found and not-found keys, and guards against a lookup that ever returned the wrong item.
     const same = this.compare(entry.stored ?? NO_DIGEST, digest);
-    return same && entry.stored !== undefined ? entry.principal : null;
+    const principal = same && entry.stored !== undefined ? entry.principal : null;
+    if (principal !== null && now - entry.lastUsed >= LAST_USED_RESOLUTION_MS) {
+      entry.lastUsed = now;
+      await this.touch(API_KEYS_PK, hex, now, false);
+    }
+    return principal;
+  }
+
+  /**
+   * Moves `last_used_at` forward (one conditional write, skipped when another process wrote it
+   * within the resolution). Best effort: a failure never fails the request that used the key.
+   */
+  private async touch(pk: string, hex: string, now: number, bootstrap: boolean): Promise<void> {
+    const at = new Date(now).toISOString();
+    const cutoff = new Date(now - LAST_USED_RESOLUTION_MS).toISOString();
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: s(pk), sk: s(hex) },
+          UpdateExpression: bootstrap
+            ? 'SET last_used_at = :now, created_at = if_not_exists(created_at, :now)'
+            : 'SET last_used_at = :now',
+          // A created key's item must exist (no stub for a key deleted meanwhile).
+          ConditionExpression: `${bootstrap ? '' : 'attribute_exists(pk) AND '}(attribute_not_exists(last_used_at) OR last_used_at <= :cutoff)`,
+          ExpressionAttributeValues: { ':now': s(at), ':cutoff': s(cutoff) },
+        }),
+      );
+    } catch {
+      // Not recorded this time: conditional failure (recent enough) or the store is unavailable.
+    }
   }
 
   private async lookup(hex: string, now: number): Promise<CacheEntry> {
@@ -209,13 +317,21 @@ export class DynamoApiKeyStore {
       ),
     );
     const until = now + this.ttlMs;
-    if (out.Item === undefined) return { until, stored: undefined, principal: null };
+    const none = { until, stored: undefined, principal: null, lastUsed: Number.POSITIVE_INFINITY };
+    if (out.Item === undefined) return none;
     const item = decode(out.Item);
     const stored = Buffer.from(item.sk, 'hex');
-    if (stored.length !== 32) return { until, stored: undefined, principal: null };
+    if (stored.length !== 32) return none;
     const principal: Principal | null =
       item.revoked_at === undefined ? { kind: 'api_key', id: item.key_id, scopes: item.scopes } : null;
-    return { until, stored, principal };
+    const lastUsed =
+      item.last_used_at === undefined ? Number.NEGATIVE_INFINITY : Date.parse(item.last_used_at);
+    return {
+      until,
+      stored,
+      principal,
+      lastUsed: Number.isNaN(lastUsed) ? Number.NEGATIVE_INFINITY : lastUsed,
+    };
   }
 
   private remember(hex: string, entry: CacheEntry): void {
@@ -251,11 +367,20 @@ export class DynamoApiKeyStore {
   }
 }
 
+const bootstrapItemSchema = z.object({
+  created_at: z.string().optional(),
+  last_used_at: z.string().optional(),
+});
+
 function decode(item: Record<string, AttributeValue>): KeyItem {
   return itemSchema.parse(unmarshall(item));
 }
 
 function toRecord(item: KeyItem): ApiKeyRecord {
-  const { sk: _digest, revoked_at, ...rest } = item;
-  return { ...rest, ...(revoked_at === undefined ? {} : { revoked_at }) };
+  const { sk: _digest, revoked_at, last_used_at, ...rest } = item;
+  return {
+    ...rest,
+    ...(revoked_at === undefined ? {} : { revoked_at }),
+    ...(last_used_at === undefined ? {} : { last_used_at }),
+  };
 }

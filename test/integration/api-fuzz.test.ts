@@ -860,7 +860,9 @@ async function snapshot(svc: ApiRuntime): Promise<Map<string, string>> {
       }),
     );
     for (const item of out.Items ?? []) {
-      items.set(`${item.pk?.S}|${item.sk?.S}`, JSON.stringify(stable(item)));
+      // An API key's last_used_at is the one write a valid call may make (at most every 15 minutes).
+      const { last_used_at: _used, ...rest } = item;
+      items.set(`${item.pk?.S}|${item.sk?.S}`, JSON.stringify(stable(rest)));
     }
     start = out.LastEvaluatedKey;
   } while (start !== undefined);

@@ -2,7 +2,13 @@ import { timingSafeEqual } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { NotFoundError, ServiceError } from '../../shared/errors';
-import { apiKeySha256, BOOTSTRAP_ADMIN_ID, DynamoApiKeyStore } from '../../shared/store/api-keys';
+import {
+  apiKeySha256,
+  BOOTSTRAP_ADMIN_ID,
+  DynamoApiKeyStore,
+  LAST_USED_RESOLUTION_MS,
+} from '../../shared/store/api-keys';
+import { type ApiRuntime, problems, startApiRuntime } from '../support/api-client';
 import { ManualClock } from '../support/clock';
 import { startTestDynalite, type TestDynamo } from '../support/dynamo';
 import { rememberSecret } from '../support/secrets';
@@ -126,7 +132,12 @@ describe('DynamoApiKeyStore', () => {
         await store.authenticate(key);
         await store.authenticate('ork_unknown-key');
       }
-      expect(send).toHaveBeenCalledTimes(2);
+      // One lookup each, plus the first use's last_used_at write for the known key.
+      expect(send.mock.calls.map(([command]) => command.constructor.name).sort()).toEqual([
+        'GetItemCommand',
+        'GetItemCommand',
+        'UpdateItemCommand',
+      ]);
     } finally {
       send.mockRestore();
     }
@@ -145,7 +156,8 @@ describe('DynamoApiKeyStore', () => {
         id: BOOTSTRAP_ADMIN_ID,
         scopes: ['admin'],
       });
-      expect(send).not.toHaveBeenCalled();
+      // No read; only the (rate-limited) last_used_at write.
+      expect(send.mock.calls.map(([command]) => command.constructor.name)).toEqual(['UpdateItemCommand']);
       expect(compare).toHaveBeenCalledTimes(1);
     } finally {
       send.mockRestore();
@@ -166,10 +178,130 @@ describe('DynamoApiKeyStore', () => {
     await expect(store.revoke('key_000000000000')).rejects.toBeInstanceOf(NotFoundError);
   });
 
+  it('records last_used_at at most once per resolution window, and lists the bootstrap key', async () => {
+    const bootstrapKey = 'ork_bootstrap-admin-key-for-tests-0002';
+    rememberSecret(bootstrapKey);
+    const store = newStore({
+      bootstrapAdminSha256: apiKeySha256(bootstrapKey).toString('hex'),
+      cacheTtlMs: 0,
+    });
+    const { key, record } = await create(store, 'ci', ['tokens:read']);
+    const start = clock.now();
+    expect((await store.list()).map((r) => [r.key_id, r.last_used_at])).toEqual([
+      [BOOTSTRAP_ADMIN_ID, undefined],
+      [record.key_id, undefined],
+    ]);
+    await store.authenticate(key);
+    await store.authenticate(bootstrapKey);
+    clock.advance(LAST_USED_RESOLUTION_MS - 1);
+    await store.authenticate(key);
+    await store.authenticate(bootstrapKey);
+    const first = new Date(start).toISOString();
+    expect((await store.list()).map((r) => r.last_used_at)).toEqual([first, first]);
+    clock.advance(1);
+    await store.authenticate(key);
+    // A second process (its own memory) writes through the same condition.
+    await newStore({ bootstrapAdminSha256: apiKeySha256(bootstrapKey).toString('hex') }).authenticate(
+      bootstrapKey,
+    );
+    const later = new Date(start + LAST_USED_RESOLUTION_MS).toISOString();
+    const listed = await store.list();
+    expect(listed.map((r) => r.last_used_at)).toEqual([later, later]);
+    expect(listed[0]).toMatchObject({ key_id: BOOTSTRAP_ADMIN_ID, scopes: ['admin'], bootstrap: true });
+    // The bookkeeping item is not a key: its digest never authenticates through the table.
+    await expect(newStore().authenticate(bootstrapKey)).resolves.toBeNull();
+  });
+
   it('reports an unreachable table as store_unavailable', async () => {
     const store = new DynamoApiKeyStore(dynamo.client, 'no-such-table', clock);
     await expect(store.authenticate('ork_whatever-key-123')).rejects.toMatchObject({
       code: 'store_unavailable',
     });
+  });
+});
+
+describe('API keys over the API (/v1/api-keys)', () => {
+  let svc: ApiRuntime;
+
+  beforeAll(async () => {
+    svc = await startApiRuntime();
+  }, 60_000);
+  afterAll(async () => svc?.stop());
+
+  interface Created {
+    key_id: string;
+    name: string;
+    scope: string;
+    created_at: string;
+    api_key: string;
+  }
+  interface Listed {
+    items: { key_id: string; name: string; scope: string; created_at: string; last_used_at: string | null }[];
+  }
+
+  it('creates a key shown once, lists every key with the configured admin key, deletes it', async () => {
+    const created = await svc.api.post<Created>('/v1/api-keys', {
+      body: { name: 'backend', scope: 'tokens:read' },
+    });
+    expect(created.status).toBe(201);
+    rememberSecret(created.body.api_key);
+    expect(created.body).toEqual({
+      key_id: expect.stringMatching(/^key_[0-9a-f]{12}$/),
+      name: 'backend',
+      scope: 'tokens:read',
+      created_at: expect.any(String),
+      api_key: expect.stringMatching(/^ork_/),
+    });
+    const reader = created.body.api_key;
+    expect((await svc.api.get('/v1/openapi.json', { key: reader })).status).toBe(200);
+    expect((await svc.api.get('/v1/api-keys', { key: reader })).status).toBe(403);
+
+    const listed = await svc.api.get<Listed>('/v1/api-keys');
+    expect(listed.status).toBe(200);
+    const byId = new Map(listed.body.items.map((i) => [i.key_id, i]));
+    expect(byId.get(BOOTSTRAP_ADMIN_ID)).toMatchObject({ scope: 'admin', last_used_at: expect.any(String) });
+    expect(byId.get(created.body.key_id)).toMatchObject({
+      name: 'backend',
+      scope: 'tokens:read',
+      created_at: created.body.created_at,
+      last_used_at: expect.any(String),
+    });
+    expect(listed.text).not.toContain(reader);
+    expect(listed.text).not.toContain(svc.local.apiKey);
+
+    expect((await svc.api.delete(`/v1/api-keys/${created.body.key_id}`)).status).toBe(204);
+    expect((await svc.api.get('/v1/openapi.json', { key: reader })).status).toBe(401);
+    expect((await svc.api.delete(`/v1/api-keys/${created.body.key_id}`)).status).toBe(404);
+    const after = await svc.api.get<Listed>('/v1/api-keys');
+    expect(after.body.items.map((i) => i.key_id)).not.toContain(created.body.key_id);
+    expect(svc.api.leaked([svc.local.apiKey])).toEqual([]);
+  });
+
+  it('refuses to let a key delete itself, or the configured admin key, with 409', async () => {
+    const created = await svc.api.post<Created>('/v1/api-keys', { body: { name: 'ops', scope: 'admin' } });
+    rememberSecret(created.body.api_key);
+    const self = await svc.api.delete(`/v1/api-keys/${created.body.key_id}`, { key: created.body.api_key });
+    expect(self.status).toBe(409);
+    expect(self.body.error.code).toBe('conflict');
+    expect((await svc.api.delete(`/v1/api-keys/${BOOTSTRAP_ADMIN_ID}`)).status).toBe(409);
+    // The bootstrap key deleting itself is the self case as well.
+    expect((await svc.api.delete(`/v1/api-keys/${created.body.key_id}`)).status).toBe(204);
+  });
+
+  it('validates the body and the key id', async () => {
+    const bad = await svc.api.post('/v1/api-keys', { body: { name: 'x', scope: 'everything' } });
+    expect(bad.status).toBe(400);
+    expect(problems(bad.body)).toHaveProperty(['body.scope']);
+    expect(
+      (await svc.api.post('/v1/api-keys', { body: { name: 'x', scope: 'admin', extra: 1 } })).status,
+    ).toBe(400);
+    expect((await svc.api.delete('/v1/api-keys/nope')).status).toBe(400);
+    expect((await svc.api.delete('/v1/api-keys/key_000000000000')).status).toBe(404);
+  });
+
+  it('is in the OpenAPI document', async () => {
+    const doc = await svc.api.get<{ paths: Record<string, Record<string, unknown>> }>('/v1/openapi.json');
+    expect(Object.keys(doc.body.paths['/v1/api-keys'] ?? {}).sort()).toEqual(['get', 'post']);
+    expect(Object.keys(doc.body.paths['/v1/api-keys/{key_id}'] ?? {})).toEqual(['delete']);
   });
 });

@@ -1,5 +1,6 @@
 import type { ApiDeps } from '../deps';
 import type { AnyRoute } from '../route';
+import { apiKeyRoutes } from './api-keys';
 import { connectRoutes } from './connect';
 import { connectionRoutes } from './connections';
 import { healthRoutes } from './health';
@@ -15,4 +16,5 @@ export const routes: readonly AnyRoute<ApiDeps>[] = [
   ...connectionRoutes,
   ...tokenRoutes,
   ...connectRoutes,
+  ...apiKeyRoutes,
 ];

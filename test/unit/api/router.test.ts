@@ -144,6 +144,67 @@ describe('createRouter', () => {
     expect(response.headers['www-authenticate']).toBe('Bearer');
   });
 
+  it('answers 401 for any /v1 path without a valid key, whether or not the route exists', async () => {
+    const { call } = setup();
+    for (const path of ['/v1/nothing', '/v1', '/v1/widgets/abc/extra', '/v1/api-keys']) {
+      for (const headers of [{}, { authorization: 'Bearer ork_not-a-real-key' }]) {
+        const response = await call({ path, headers });
+        expectEnvelope(response, 401, 'unauthorized');
+      }
+    }
+    // A wrong method on an existing path reveals nothing either.
+    expectEnvelope(await call({ method: 'DELETE', path: '/v1/widgets/abc' }), 401, 'unauthorized');
+    // Outside /v1 an unknown path is still a plain 404.
+    expectEnvelope(await call({ path: '/nothing' }), 404, 'not_found');
+  });
+
+  it('answers HEAD like GET without a body', async () => {
+    const { call } = setup();
+    const get = await call({ path: '/open' });
+    const head = await call({ method: 'HEAD', path: '/open' });
+    expect(head.status).toBe(200);
+    expect(head.body).toBe('');
+    expect(head.headers).toEqual(get.headers);
+    const unauthorized = await call({ method: 'HEAD', path: '/v1/widgets/abc' });
+    expect(unauthorized.status).toBe(401);
+    expect(unauthorized.body).toBe('');
+    expect((await call({ method: 'HEAD', path: '/v1/widgets/abc', key: READER_KEY })).status).toBe(200);
+  });
+
+  it('hands the route the principal of the key that called it', async () => {
+    const seen: unknown[] = [];
+    const router = createRouter<Deps>({
+      routes: [
+        route<Deps>({
+          operationId: 'who',
+          summary: 'who',
+          tags: [],
+          method: 'GET',
+          path: '/v1/who',
+          auth: 'tokens:read',
+          responses: { 200: { description: 'ok' } },
+          handle: async ({ principal }) => {
+            seen.push(principal);
+            return { status: 204 };
+          },
+        }),
+      ],
+      deps: { tag: 'x' },
+      authenticate: async (key) => principals[key] ?? null,
+      logger: { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() },
+    });
+    const response = await router({
+      method: 'GET',
+      path: '/v1/who',
+      query: {},
+      headers: { authorization: `Bearer ${READER_KEY}` },
+      body: undefined,
+      requestId: 'r',
+    });
+    expect(response.status).toBe(204);
+    expect(seen).toEqual([principals[READER_KEY]]);
+  });
+
   it('lets a tokens:read key read but answers 403 forbidden on an admin route', async () => {
     const { call, put } = setup();
     expect((await call({ path: '/v1/widgets/abc', key: READER_KEY })).status).toBe(200);
