@@ -37,6 +37,8 @@ export interface NewConnectSession {
   readonly connectionId: string;
   /** Where the callback sends the end user afterwards; without it the callback shows a page. */
   readonly redirectUri?: string;
+  /** The connection's metadata, stored on it by the callback (api.md v1.1); not a secret. */
+  readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
 /** A consumed session. `codeVerifier` is a secret: never log it. */
@@ -45,6 +47,8 @@ export interface ConnectSession {
   readonly integrationId: string;
   readonly connectionId: string;
   readonly redirectUri: string | null;
+  /** Metadata given when the session was created, or null (the connection keeps its own). */
+  readonly metadata: Readonly<Record<string, unknown>> | null;
   readonly codeVerifier: string;
   readonly createdAt: number;
   readonly expiresAt: number;
@@ -54,6 +58,8 @@ const itemSchema = z.object({
   integration_id: z.string(),
   connection_id: z.string(),
   redirect_uri: z.string().optional(),
+  /** The session's metadata as JSON text (exactly what the callback stores on the connection). */
+  metadata_json: z.string().optional(),
   code_verifier: z.instanceof(Uint8Array),
   created_at: z.number(),
   expires_at: z.number(),
@@ -95,6 +101,7 @@ export class DynamoConnectSessionStore {
       integration_id: s(input.integrationId),
       connection_id: s(input.connectionId),
       ...(input.redirectUri === undefined ? {} : { redirect_uri: s(input.redirectUri) }),
+      ...(input.metadata === undefined ? {} : { metadata_json: s(JSON.stringify(input.metadata)) }),
       code_verifier: b(ciphertext),
       created_at: n(now),
       expires_at: n(expiresAt),
@@ -153,9 +160,22 @@ export class DynamoConnectSessionStore {
       integrationId: item.integration_id,
       connectionId: item.connection_id,
       redirectUri: item.redirect_uri ?? null,
+      metadata: item.metadata_json === undefined ? null : parseMetadata(item.metadata_json),
       codeVerifier: new TextDecoder().decode(plaintext),
       createdAt: item.created_at,
       expiresAt: item.expires_at,
     };
   }
+}
+
+/** The stored metadata JSON as an object; anything else (never written by {@link create}) as none. */
+function parseMetadata(json: string): Readonly<Record<string, unknown>> | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return null;
+  }
+  const parsed = z.record(z.string(), z.unknown()).safeParse(value);
+  return parsed.success ? parsed.data : null;
 }

@@ -392,6 +392,95 @@ describe('connect flow through the local runtime', () => {
     expect((await request('https://app.example/done')).status).toBe(201);
   });
 
+  async function put(path: string, body: unknown) {
+    const res = await fetch(`${local.url}${path}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+      body: JSON.stringify(body),
+    });
+    const text = await res.text();
+    answered.push(text);
+    return { status: res.status, json: JSON.parse(text) as Record<string, unknown> };
+  }
+
+  it('connects a per-customer provider: metadata fills the URL placeholders and is stored on the connection', async () => {
+    const templated = (url: string) => url.replace('//127.0.0.1:', '//{host}:');
+    await putIntegration('oidc-per-customer', {
+      token_url: templated(oidc.tokenUrl),
+      authorization_url: templated(oidc.authorizationUrl),
+      scopes: ['openid', 'offline_access'],
+      authorization_params: { prompt: 'consent' },
+    });
+    const body = { integration_id: 'oidc-per-customer', connection_id: newId('tenant') };
+    const missing = await post('/v1/connect-sessions', body);
+    expect(missing.status).toBe(400);
+    expect(missing.json).toMatchObject({
+      error: { code: 'invalid_request', details: [{ path: 'body.metadata.host' }] },
+    });
+    const malformed = await post('/v1/connect-sessions', {
+      ...body,
+      metadata: { host: '127.0.0.1:4199/token#' },
+    });
+    expect(malformed.status).toBe(400);
+    expect(malformed.json).toMatchObject({ error: { details: [{ path: 'body.metadata.host' }] } });
+    expect(JSON.stringify(malformed.json)).not.toContain('4199');
+
+    const metadata = { host: '127.0.0.1', customer: 'acme', seats: 12 };
+    const created = await post('/v1/connect-sessions', { ...body, metadata });
+    expect(created.status).toBe(201);
+    const session = created.json as unknown as Session;
+    expect(new URL(session.authorization_url).origin).toBe(oidc.issuer);
+    const res = await callback(await authorize(session));
+    expect(res.status).toBe(200);
+    const key = { integrationId: 'oidc-per-customer', connectionId: body.connection_id };
+    const { connection } = await storedSecrets(key);
+    expect(connection).toMatchObject({ integrationId: 'oidc-per-customer', status: 'active', metadata });
+    const refreshed = await refreshConnection(rt.refresh, key, { trigger: 'forced' });
+    expect(refreshed.outcome).toBe('refreshed');
+    if (refreshed.outcome === 'refreshed')
+      rememberSecret(refreshed.secrets.access_token, refreshed.secrets.refresh_token);
+  });
+
+  it('refuses missing or malformed shop/subdomain values at session creation and at import, naming them', async () => {
+    await saveIntegration(rt, 'shopify-app', { provider: 'shopify', client_id: 'shopify-client' }, 'shpss_x');
+    await saveIntegration(rt, 'zendesk-app', { provider: 'zendesk', client_id: 'zd-client' }, 'zd-secret');
+    const cases = [
+      { integration_id: 'shopify-app', name: 'shop', good: 'acme-store', host: 'acme-store.myshopify.com' },
+      { integration_id: 'zendesk-app', name: 'subdomain', good: 'acme', host: 'acme.zendesk.com' },
+    ];
+    for (const { integration_id, name, good, host } of cases) {
+      const connection_id = newId(name);
+      const session = (metadata?: Record<string, unknown>) =>
+        post('/v1/connect-sessions', { integration_id, connection_id, ...(metadata ? { metadata } : {}) });
+      const path = `body.metadata.${name}`;
+      for (const bad of [undefined, { [name]: '127.0.0.1:4199/token#' }, { [name]: 'a.b' }, { [name]: 7 }]) {
+        const res = await session(bad);
+        expect(res.status, JSON.stringify(bad)).toBe(400);
+        expect(res.json).toMatchObject({ error: { code: 'invalid_request', details: [{ path }] } });
+        const imported = await put(`/v1/integrations/${integration_id}/connections/${connection_id}`, {
+          access_token: 'at-placeholder-test',
+          refresh_token: 'rt-placeholder-test',
+          expires_in: 3600,
+          ...(bad === undefined ? {} : { metadata: bad }),
+        });
+        expect(imported.status, JSON.stringify(bad)).toBe(400);
+        expect(imported.json).toMatchObject({ error: { details: [{ path }] } });
+      }
+      expect(await rt.store.get({ integrationId: integration_id, connectionId: connection_id })).toBeNull();
+      const ok = await session({ [name]: good });
+      expect(ok.status).toBe(201);
+      expect(new URL(String(ok.json.authorization_url)).host).toBe(host);
+      const imported = await put(`/v1/integrations/${integration_id}/connections/${connection_id}`, {
+        access_token: 'at-placeholder-test',
+        refresh_token: 'rt-placeholder-test',
+        metadata: { [name]: good },
+      });
+      expect(imported.status).toBe(201);
+      // Stored metadata serves a later session without metadata.
+      expect((await session()).status).toBe(201);
+    }
+  });
+
   it('never put a token, code, secret or key in a response body, Location header or page', () => {
     expect(answered.length).toBeGreaterThan(20);
     const everything = answered.join('\n');

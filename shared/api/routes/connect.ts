@@ -1,12 +1,13 @@
 import type * as z from 'zod';
 import type { Config } from '../../config/config';
-import type { ConnectionKey } from '../../domain/ids';
 import { isServiceError } from '../../errors';
 import { buildAuthorizationUrl, codeChallengeS256, exchangeAuthorizationCode } from '../../oauth/code';
+import { resolvePlaceholders } from '../../oauth/placeholders';
 import { importCredentials } from '../../refresh/import-credentials';
 import type { ConnectSession } from '../../store/connect-sessions';
 import type { ApiDeps } from '../deps';
 import { ApiError, invalidRequest } from '../errors';
+import { placeholderValuesOrThrow } from '../placeholders';
 import { type AnyRoute, type ApiResult, route } from '../route';
 import { errorEnvelopeSchema } from '../schemas/common';
 import {
@@ -57,13 +58,21 @@ export const connectRoutes: readonly AnyRoute<ApiDeps>[] = [
         ]);
       }
       const key = { integrationId: body.integration_id, connectionId: body.connection_id };
-      const urlParams = await urlParamsOf(deps, key, integration.urlParams);
+      // The metadata the connection will have: the body's, else what it already has.
+      const metadata = body.metadata ?? (await rt.store.get(key))?.metadata;
+      // 400 naming each missing or malformed placeholder, for the token URL as well: a session whose
+      // code exchange is bound to fail must not start.
+      const urlParams = placeholderValuesOrThrow({
+        templates: [integration.tokenUrl, integration.authorizationUrl],
+        urlParams: integration.urlParams,
+        metadata,
+      });
       const url = { redirectUri: callbackUri(rt.config), urlParams };
-      // Fails (400) on unfillable placeholders before a session is stored.
       buildAuthorizationUrl(integration, { ...url, state: 'check', codeChallenge: 'check' });
       const session = await deps.sessions.create({
         ...key,
         ...(redirectUri === undefined ? {} : { redirectUri }),
+        ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
       });
       const authorizationUrl = buildAuthorizationUrl(integration, {
         ...url,
@@ -132,6 +141,19 @@ async function complete(deps: ApiDeps, session: ConnectSession, query: CallbackQ
   try {
     const { integration, clientSecret } = await rt.integrations.get(session.integrationId);
     const key = { integrationId: session.integrationId, connectionId: session.connectionId };
+    const placeholders = resolvePlaceholders({
+      templates: [integration.tokenUrl],
+      urlParams: integration.urlParams,
+      metadata: session.metadata ?? (await rt.store.get(key))?.metadata,
+    });
+    if (!placeholders.ok) {
+      // Checked when the session was created; only an integration changed since gets here.
+      rt.logger.warn('connect callback: the token URL placeholders cannot be filled', {
+        ...ids,
+        placeholders: placeholders.problems.map((p) => p.placeholder).join(','),
+      });
+      return { error: 'invalid_request' };
+    }
     const outcome = await exchangeAuthorizationCode(
       deps.tokenEndpoint,
       {
@@ -140,7 +162,7 @@ async function complete(deps: ApiDeps, session: ConnectSession, query: CallbackQ
         code: query.code,
         codeVerifier: session.codeVerifier,
         redirectUri: callbackUri(rt.config),
-        urlParams: await urlParamsOf(deps, key, integration.urlParams),
+        urlParams: placeholders.values,
         now: rt.clock.now(),
       },
       { timeoutMs: rt.config.providerTimeoutMs },
@@ -162,11 +184,13 @@ async function complete(deps: ApiDeps, session: ConnectSession, query: CallbackQ
     }
     await importCredentials({ ...rt, random: rt.refresh.random }, integration, key, {
       accessToken: tokens.accessToken,
-      refreshToken: tokens.refreshToken,
+      // An answer without a refresh token keeps a stored one that is still good.
+      ...(tokens.refreshToken === null ? {} : { refreshToken: tokens.refreshToken }),
       expiresAt: tokens.expiresAt,
       tokenType: tokens.tokenType,
       scope: tokens.scope,
       raw: tokens.raw,
+      ...(session.metadata === null ? {} : { metadata: session.metadata }),
     });
     return {};
   } catch (error) {
@@ -201,18 +225,6 @@ function checkRedirectUri(value: string, config: Config): string {
   if (url.username !== '' || url.password !== '') throw problem('must not contain credentials');
   if (url.hash !== '' || value.includes('#')) throw problem('must not contain a fragment');
   return value;
-}
-
-/** `{placeholder}` values: the integration's, overridden by the connection's string metadata (as for refreshes). */
-async function urlParamsOf(
-  deps: ApiDeps,
-  key: ConnectionKey,
-  base: Readonly<Record<string, string>>,
-): Promise<Record<string, string>> {
-  const existing = await deps.rt.store.get(key);
-  const params: Record<string, string> = { ...base };
-  for (const [k, v] of Object.entries(existing?.metadata ?? {})) if (typeof v === 'string') params[k] = v;
-  return params;
 }
 
 function logFailure(deps: ApiDeps, message: string, error: unknown, ids: Record<string, string> = {}): void {

@@ -6,6 +6,7 @@ import { listConnections } from '../../store/listing';
 import { decodeCursor, encodeCursor } from '../cursor';
 import type { ApiDeps } from '../deps';
 import { notFound } from '../errors';
+import { checkImportPlaceholders } from '../placeholders';
 import { isUnusable, refreshError } from '../refresh-errors';
 import { type AnyRoute, type RouteDef, route } from '../route';
 import { connectionParamsSchema } from '../schemas/common';
@@ -51,6 +52,7 @@ export const connectionRoutes: readonly AnyRoute<ApiDeps>[] = [
         ...stored.config,
         client_secret_ciphertext: stored.clientSecretCiphertext,
       });
+      await checkImportPlaceholders(rt.store, integration, keyOf(params), body.metadata);
       const expiresAt =
         body.expires_in !== undefined
           ? rt.clock.now() + body.expires_in * 1_000

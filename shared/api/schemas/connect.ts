@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { idSchema } from '../../domain/ids';
+import { connectionInputSchema } from './connections';
 
 /** api.md `POST /v1/connect-sessions`. `redirect_uri`'s scheme rules depend on configuration: checked by the route. */
 export const createConnectSessionSchema = z
@@ -7,6 +8,12 @@ export const createConnectSessionSchema = z
     integration_id: idSchema,
     connection_id: idSchema,
     redirect_uri: z.string().min(1).max(2_048).optional(),
+    /**
+     * api.md v1.1: stored on the connection the flow creates or re-authorizes (replacing its
+     * metadata), and the source of the provider URL's placeholders (`shop`, `subdomain`, `tenant`,
+     * `instance`). Without it an existing connection keeps its metadata.
+     */
+    metadata: connectionInputSchema.shape.metadata,
   })
   .strict()
   .meta({ id: 'CreateConnectSession' });
