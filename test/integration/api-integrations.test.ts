@@ -241,6 +241,56 @@ describe('integrations API', () => {
     await expect((await getRuntime()).integrations.get('to-delete')).rejects.toThrow(/not found/);
   });
 
+  it('refuses (409) to move existing connections to another provider, client or token endpoint', async () => {
+    const id = 'bound';
+    const base = { provider: 'microsoft', client_id: 'client-a', client_secret: secrets[1] };
+    expect((await svc.api.put(path(id), base)).status).toBe(201);
+    // Without connections anything may change.
+    expect((await svc.api.put(path(id), { ...base, client_id: 'client-b' })).status).toBe(200);
+    const conn = await svc.api.put(`${path(id)}/connections/user-1`, { access_token: 'at-bound-1' });
+    expect(conn.status).toBe(201);
+    const current = { ...base, client_id: 'client-b' };
+
+    for (const [change, field] of [
+      [{ provider: 'google' }, 'provider'],
+      [{ client_id: 'client-c' }, 'client_id'],
+      [{ token_url: 'https://login.example.com/{tenant}/token' }, 'token_url'],
+      [{ url_params: { tenant: 'contoso.onmicrosoft.com' } }, 'url_params'],
+      [
+        { authorization_url: 'https://login.microsoftonline.com/{tenant}/{region}/authorize' },
+        'URL placeholders',
+      ],
+    ] as const) {
+      const res = await svc.api.put(path(id), { ...current, ...change });
+      expect(res.status, field).toBe(409);
+      expect(res.body.error.code).toBe('conflict');
+      expect(res.body.error.message).toMatch(/new integration/);
+      expect(res.body.error.details).toEqual({ changed: expect.arrayContaining([field]) });
+    }
+    expect((await svc.api.get<IntegrationView>(path(id))).body.client_id).toBe('client-b');
+
+    // A new client secret and other settings change in place.
+    const rotated = await svc.api.put<IntegrationView>(path(id), {
+      ...current,
+      client_secret: secrets[2],
+      scopes: ['offline_access', 'User.Read'],
+      refresh: { margin_seconds: 600 },
+      url_params: { tenant: 'common' },
+    });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.scopes).toEqual(['offline_access', 'User.Read']);
+  });
+
+  it('refuses url_params values that are not hostnames for the placeholders they fill', async () => {
+    const res = await svc.api.put(path('bad-tenant'), {
+      provider: 'microsoft',
+      client_id: 'x',
+      url_params: { tenant: 'evil.example/x?', unused: 'anything goes' },
+    });
+    expect(res.status).toBe(400);
+    expect(Object.keys(problems(res.body))).toEqual(['body.url_params.tenant']);
+  });
+
   it('answers 401 without or with a wrong API key', async () => {
     for (const key of [
       null,

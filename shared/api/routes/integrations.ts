@@ -1,6 +1,8 @@
 import pLimit from 'p-limit';
 import { isServiceError } from '../../errors';
 import { assertUrlAllowed } from '../../net/ssrf';
+import { placeholdersOf, placeholderValueProblem } from '../../oauth/placeholders';
+import { PROVIDERS } from '../../providers/catalogue';
 import type { IntegrationConfig } from '../../providers/resolve';
 import { saveIntegration } from '../../refresh/save-integration';
 import type { Runtime } from '../../runtime';
@@ -8,10 +10,11 @@ import { listIntegrationIds } from '../../store/listing';
 import type { ApiDeps } from '../deps';
 import { ApiError, invalidRequest, notFound, type ValidationProblem } from '../errors';
 import { type AnyRoute, type RouteDef, route } from '../route';
-import { integrationParamsSchema } from '../schemas/common';
+import { errorEnvelopeSchema, integrationParamsSchema } from '../schemas/common';
 import { integrationInputSchema, integrationListSchema, integrationSchema } from '../schemas/integrations';
 import { errorResponses } from '../schemas/responses';
 import { integrationView } from '../views';
+import { retryIntegrationConnections } from './integration-retry';
 
 const apiRoute = <P, Q, B>(def: RouteDef<ApiDeps, P, Q, B>) => route(def);
 const PATH = '/v1/integrations/{integration_id}';
@@ -31,12 +34,37 @@ export const integrationRoutes: readonly AnyRoute<ApiDeps>[] = [
     responses: {
       200: { description: 'Replaced', schema: integrationSchema },
       201: { description: 'Created', schema: integrationSchema },
+      409: {
+        description:
+          'conflict: the change would move existing connections to another provider, client or token endpoint',
+        schema: errorEnvelopeSchema,
+      },
     },
-    handle: async ({ deps: { rt }, params, body }) => {
+    handle: async ({ deps, params, body, remainingTimeMs }) => {
+      const { rt } = deps;
       const id = params.integration_id;
       const { client_secret: clientSecret, ...config } = body;
       assertUrlsAllowed(rt, config);
+      assertUrlParamsValid(config);
+      const existing = await rt.integrationStore.get(id);
+      if (existing !== null) {
+        const changed = grantBindingChanges(existing.config, config);
+        if (changed.length > 0 && (await rt.integrationStore.hasConnections(id))) {
+          throw new ApiError(
+            409,
+            'conflict',
+            `integration ${id} has connections, whose grants belong to its current ${changed.join(', ')}: ` +
+              'create a new integration with the new settings and reconnect its connections there ' +
+              '(POST /v1/connect-sessions), then delete the old ones. A new client_secret or other settings can be changed in place.',
+            { changed },
+          );
+        }
+      }
       const { created, integration } = await saveIntegration(rt, id, config, clientSecret);
+      // New client credentials may be the fix for connections a misconfiguration holds: bring them
+      // back now rather than at their next backoff (they never needed their users).
+      if (!created && clientSecret !== undefined)
+        await retryIntegrationConnections(deps, id, remainingTimeMs);
       return { status: created ? 201 : 200, body: integrationView(integration) };
     },
   }),
@@ -101,6 +129,52 @@ export const integrationRoutes: readonly AnyRoute<ApiDeps>[] = [
     },
   }),
 ];
+
+/**
+ * What binds a connection's grant to its integration: the provider, the OAuth client, the token
+ * endpoint (the URL as resolved, and the `url_params` values that fill it) and the placeholders
+ * the authorization URL asks connections for. Returns the names of those that differ.
+ */
+export function grantBindingChanges(before: IntegrationConfig, after: IntegrationConfig): string[] {
+  const tokenUrl = (c: IntegrationConfig) => c.token_url ?? providerDefaults(c.provider)?.token_url ?? null;
+  const authorizationUrl = (c: IntegrationConfig) =>
+    c.authorization_url ?? providerDefaults(c.provider)?.authorization_url ?? null;
+  const fills = (c: IntegrationConfig) => {
+    const params = { ...providerDefaults(c.provider)?.url_param_defaults, ...c.url_params };
+    return JSON.stringify(placeholdersOf(tokenUrl(c)).map((name) => [name, params[name] ?? null]));
+  };
+  const asked = (c: IntegrationConfig) =>
+    JSON.stringify(placeholdersOf(tokenUrl(c), authorizationUrl(c)).sort());
+  const changed: string[] = [];
+  if (before.provider !== after.provider) changed.push('provider');
+  if (before.client_id !== after.client_id) changed.push('client_id');
+  if (tokenUrl(before) !== tokenUrl(after)) changed.push('token_url');
+  else if (fills(before) !== fills(after)) changed.push('url_params');
+  if (asked(before) !== asked(after)) changed.push('URL placeholders');
+  return changed;
+}
+
+function providerDefaults(provider: string) {
+  return Object.hasOwn(PROVIDERS, provider) ? PROVIDERS[provider] : undefined;
+}
+
+/** `url_params` values for the URLs' placeholders follow the same rules as connection metadata. */
+function assertUrlParamsValid(config: IntegrationConfig): void {
+  const defaults = providerDefaults(config.provider);
+  const used = new Set(
+    placeholdersOf(
+      config.token_url ?? defaults?.token_url,
+      config.authorization_url ?? defaults?.authorization_url,
+    ),
+  );
+  const problems: ValidationProblem[] = [];
+  for (const [name, value] of Object.entries(config.url_params ?? {})) {
+    if (!used.has(name)) continue;
+    const problem = placeholderValueProblem(name, value);
+    if (problem !== null) problems.push({ path: `body.url_params.${name}`, message: problem });
+  }
+  if (problems.length > 0) throw invalidRequest('invalid url_params', problems);
+}
 
 const URL_FIELDS = ['token_url', 'authorization_url', 'webhook_url'] as const;
 
