@@ -4,15 +4,15 @@
  *   npm start                 # Ctrl-C stops it (the terminal signals the whole process group)
  *   npm start -- --demo       # plus a demo OAuth provider, webhook receiver and connections
  *
- * Under a process manager (systemd, pm2, Docker, supervisord) run the entry directly: npm 11 does
- * not forward SIGTERM to the script it runs, so stopping `npm start` leaves the service orphaned,
- * and `npx tsx ...` has the same problem (npx is npm exec). Both of these stop cleanly on SIGTERM:
- *
- *   node --import tsx infra/local/main.ts
- *   ./node_modules/.bin/tsx infra/local/main.ts
+ * It stops cleanly whichever process of its chain gets SIGTERM or SIGINT: this one directly, the
+ * tsx launcher (which passes signals on), or npm. npm 11 does not pass SIGTERM on to the script it
+ * runs, it just exits; so under npm this process watches its launcher chain and shuts down as on
+ * SIGTERM once npm (or its parent) is gone (./parent-watch.ts, checked every second). Running the
+ * entry directly works as well: `node --import tsx infra/local/main.ts`.
  */
 import { join } from 'node:path';
 import { API_KEY_FILE, WEBHOOK_SECRET_FILE } from './config';
+import { watchParent } from './parent-watch';
 import { type LocalRuntime, startLocalRuntime } from './runtime';
 
 const args = process.argv.slice(2);
@@ -44,6 +44,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // npm 11 exits on SIGTERM without passing it on: notice and stop as if it had. Its pipe to our
+  // stdout may be gone by then: a failed write must not crash the stop (EPIPE is emitted as 'error').
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+  watchParent((reason) => {
+    console.log(`\n${reason}`);
+    shutdown('SIGTERM');
+  });
 
   console.log(banner(runtime));
   if (args.includes('--demo')) {
@@ -77,7 +84,7 @@ function banner(rt: LocalRuntime): string {
       : []),
     '',
     `  try: curl ${rt.url}/health`,
-    '  stop: Ctrl-C (under a process manager run `node --import tsx infra/local/main.ts`, not npm start)',
+    '  stop: Ctrl-C, or SIGTERM to this process or to npm',
     '',
   ].join('\n');
 }
