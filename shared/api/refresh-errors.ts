@@ -8,7 +8,7 @@ import { connectionView } from './views';
 /** Refresh results that carry no usable new token. */
 export type UnusableResult = Extract<
   RefreshResult,
-  { outcome: 'failed' | 'backing_off' | 'needs_reauth' | 'lease_held' }
+  { outcome: 'failed' | 'backing_off' | 'needs_reauth' | 'lease_held' | 'no_refresh_token' }
 >;
 
 /** Whether a result is one of {@link UnusableResult}. */
@@ -17,7 +17,8 @@ export function isUnusable(result: RefreshResult): result is UnusableResult {
     result.outcome === 'failed' ||
     result.outcome === 'backing_off' ||
     result.outcome === 'needs_reauth' ||
-    result.outcome === 'lease_held'
+    result.outcome === 'lease_held' ||
+    result.outcome === 'no_refresh_token'
   );
 }
 
@@ -45,7 +46,9 @@ interface FailureInfo {
  *   (`client_misconfigured`) → 502 `provider_error`, with `details.provider_error` when it sent one;
  * - anything transient (5xx, 429, ambiguous, backoff) → 503 `provider_unavailable`, with a
  *   `Retry-After` that honours the provider's and the backoff's due time;
- * - another worker's lease (scheduled trigger only) → 503 `refresh_in_progress`.
+ * - another worker's lease (scheduled trigger only) → 503 `refresh_in_progress`;
+ * - a forced refresh of a connection without a refresh token → 409 `conflict`;
+ * - a forced refresh while the provider's Retry-After is in force → 503 with that Retry-After.
  */
 export function refreshError(result: UnusableResult, now: number): ApiError {
   switch (result.outcome) {
@@ -55,6 +58,13 @@ export function refreshError(result: UnusableResult, now: number): ApiError {
       });
     case 'needs_reauth':
       return reauthRequired(result.connection);
+    case 'no_refresh_token':
+      return new ApiError(
+        409,
+        'conflict',
+        `connection ${connectionKeyString(result.connection)} has no refresh token, so it cannot be refreshed; its access token is served until it expires, then the end user must re-authorize`,
+        { connection: connectionView(result.connection) },
+      );
     case 'failed': {
       const { connection, failure } = result;
       if (failure.code === 'revoked' || connection.status === 'needs_reauth')
@@ -64,6 +74,16 @@ export function refreshError(result: UnusableResult, now: number): ApiError {
     case 'backing_off': {
       const { connection } = result;
       if (connection.status === 'needs_reauth') return reauthRequired(connection);
+      if (result.retryAfterUntil !== undefined) {
+        const seconds = Math.min(86_400, Math.max(1, Math.ceil((result.retryAfterUntil - now) / 1_000)));
+        return new ApiError(
+          503,
+          'provider_unavailable',
+          `the provider asked not to be called again before its Retry-After runs out; retry in ${seconds} s`,
+          { connection: connectionView(connection) },
+          { 'retry-after': String(seconds) },
+        );
+      }
       const last = connection.lastError;
       return providerFailure(
         connection,

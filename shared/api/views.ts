@@ -1,10 +1,11 @@
 import type { Connection } from '../domain/connection';
+import { isoTime } from '../policy/limits';
 import { type IntegrationConfig, integrationConfigSchema } from '../providers/resolve';
 import type { StoredIntegration } from '../store/integrations';
 import type { ConnectionView } from './schemas/connections';
 import type { IntegrationView } from './schemas/integrations';
 
-const iso = (epochMs: number): string => new Date(epochMs).toISOString();
+const iso = (epochMs: number): string => isoTime(epochMs);
 const isoOrNull = (epochMs: number | null): string | null => (epochMs === null ? null : iso(epochMs));
 
 /** api.md connection view. Built field by field from the non-secret attributes only. */

@@ -29,6 +29,12 @@ export const connectionSchema = z.object({
   status: connectionStatusSchema,
   /** The fence: grows on every lease and every commit. */
   version: z.number().int().nonnegative(),
+  /**
+   * Names this life of the connection: set when the item is created, new after a delete and
+   * re-create. Part of the fence, so a worker that leased a deleted connection can never commit
+   * over a re-created one whose `version` started again. `null` on items written before it existed.
+   */
+  incarnation: z.string().nullable(),
   /** Grows on every write of new credentials; a change means someone stored new tokens. */
   credentialGeneration: z.number().int().nonnegative(),
   leaseUntil: z.number().nullable(),
@@ -45,6 +51,12 @@ export const connectionSchema = z.object({
   consecutiveFailures: z.number().int().nonnegative(),
   failingSince: z.number().nullable(),
   lastError: lastErrorSchema.nullable(),
+  /** Whether the stored credentials include a refresh token; `null` on items written before it was recorded. */
+  hasRefreshToken: z.boolean().nullable(),
+  /** The provider's `Retry-After` in force until then (epoch ms, clamped); forced refreshes honour it. */
+  retryAfterUntil: z.number().nullable(),
+  /** Id of the last commit written, so a writer whose response was lost can tell whether it landed. */
+  lastCommitId: z.string().nullable(),
   metadata: z.record(z.string(), z.unknown()),
   createdAt: z.number(),
   updatedAt: z.number(),

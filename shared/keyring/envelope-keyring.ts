@@ -49,7 +49,7 @@
  * against that.
  */
 import { ServiceError } from '../errors';
-import type { EncryptionContext, Keyring } from '../ports/keyring';
+import type { EncryptionContext, Keyring, Sealer } from '../ports/keyring';
 import { type DataKey, DataKeyCache, type DataKeyCacheOptions } from './data-key-cache';
 import { DATA_KEY_BYTES, type KeyProviderId, openEnvelope, parseEnvelope, sealEnvelope } from './envelope';
 
@@ -82,6 +82,34 @@ export class EnvelopeKeyring implements Keyring {
       () => this.generate(),
       (key, wrapped) => sealEnvelope(this.provider.providerId, wrapped, key, plaintext, context),
     );
+  }
+
+  /**
+   * A sealer holding its own copy of the current data key (one use counted against it), so that
+   * the later seal needs neither the cache nor the key provider. @throws `encrypt_failed` | `keyring_unavailable`
+   */
+  async prepareSeal(context: EncryptionContext): Promise<Sealer> {
+    const { key, wrapped } = await this.cache.withEncryptionKey(
+      () => this.generate(),
+      (k, w) => ({ key: k.slice(), wrapped: w.slice() }),
+    );
+    const providerId = this.provider.providerId;
+    let used = false;
+    return {
+      seal: (plaintext) => {
+        if (used) throw new ServiceError('encrypt_failed', 'a sealer seals once');
+        used = true;
+        try {
+          return sealEnvelope(providerId, wrapped, key, plaintext, context);
+        } finally {
+          key.fill(0);
+        }
+      },
+      dispose: () => {
+        used = true;
+        key.fill(0);
+      },
+    };
   }
 
   /** @throws ServiceError `decrypt_failed` (tampered, wrong context, foreign key) | `keyring_unavailable` */

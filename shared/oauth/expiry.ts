@@ -1,3 +1,4 @@
+import { MAX_TOKEN_LIFETIME_SECONDS } from '../policy/limits';
 import type { ExpirySource } from './types';
 
 export interface ExpiryInput {
@@ -17,7 +18,11 @@ export interface ResolvedExpiry {
   readonly expiresAt: number | null;
   readonly lifetimeSeconds: number | null;
   readonly expirySource: ExpirySource;
+  /** The provider's value was beyond {@link MAX_TOKEN_LIFETIME_SECONDS} and was clamped to it. */
+  readonly expiryClamped?: true;
 }
+
+const MAX_LIFETIME_MS = MAX_TOKEN_LIFETIME_SECONDS * 1000;
 
 const NUMERIC = /^\s*\d+(\.\d+)?\s*$/;
 /** Below this an `expires_at` number is epoch seconds, above it epoch ms (year 5138 vs 1973). */
@@ -54,18 +59,36 @@ export function jwtExpiry(token: string, now: number): number | null {
     const claims: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
     if (typeof claims !== 'object' || claims === null || !('exp' in claims)) return null;
     const exp = toNumber(claims.exp);
-    return exp !== null && exp * 1000 > now ? exp * 1000 : null;
+    return exp !== null && exp * 1000 > now ? clampExpiry(exp * 1000, now) : null;
   } catch {
     return null;
   }
 }
 
 function fromLifetime(seconds: number, now: number, expirySource: ExpirySource): ResolvedExpiry {
+  if (seconds > MAX_TOKEN_LIFETIME_SECONDS) {
+    return {
+      expiresAt: now + MAX_LIFETIME_MS,
+      lifetimeSeconds: MAX_TOKEN_LIFETIME_SECONDS,
+      expirySource,
+      expiryClamped: true,
+    };
+  }
   return { expiresAt: now + seconds * 1000, lifetimeSeconds: seconds, expirySource };
 }
 
 function fromInstant(ms: number, now: number, expirySource: ExpirySource): ResolvedExpiry {
+  if (ms - now > MAX_LIFETIME_MS) return fromLifetime(MAX_TOKEN_LIFETIME_SECONDS + 1, now, expirySource);
   return { expiresAt: ms, lifetimeSeconds: Math.floor((ms - now) / 1000), expirySource };
+}
+
+/**
+ * An expiry instant (epoch ms) as stored: at most {@link MAX_TOKEN_LIFETIME_SECONDS} after `now`.
+ * For instants that come from outside (an import's `expires_at`, a JWT `exp`).
+ */
+export function clampExpiry(ms: number | null, now: number): number | null {
+  if (ms === null || !Number.isFinite(ms)) return null;
+  return Math.min(ms, now + MAX_LIFETIME_MS);
 }
 
 /**
@@ -88,6 +111,7 @@ export function resolveExpiry(input: ExpiryInput): ResolvedExpiry {
   }
   const previous = input.previousLifetimeSeconds;
   if (previous !== null && Number.isFinite(previous) && previous > 0) {
+    // fromLifetime clamps a previous lifetime stored before clamping existed.
     return fromLifetime(previous, now, 'previous_lifetime');
   }
   return fromLifetime(input.defaultLifetimeSeconds, now, 'default');

@@ -1,4 +1,5 @@
 import type { RefreshErrorCode } from '../domain/errors';
+import { clamp, MAX_RETRY_AFTER_SECONDS } from '../policy/limits';
 import { formUrlEncode } from './request';
 import type { RefreshFailure } from './types';
 
@@ -70,10 +71,10 @@ export function sanitizeErrorCode(error: string, secrets: readonly string[]): st
 export function parseRetryAfter(value: string | null, now: number): number | null {
   if (value === null) return null;
   const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number.parseInt(trimmed, 10);
+  if (/^\d+$/.test(trimmed)) return clamp(Number.parseInt(trimmed, 10), 0, MAX_RETRY_AFTER_SECONDS);
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return null;
-  return Math.max(0, Math.ceil((date - now) / 1000));
+  return clamp(Math.ceil((date - now) / 1000), 0, MAX_RETRY_AFTER_SECONDS);
 }
 
 type FailureExtras = Partial<Omit<RefreshFailure, 'code' | 'message'>>;

@@ -140,8 +140,18 @@ export function processRefreshResponse(input: RefreshResponseInput): RefreshOutc
   };
   const fail = (code: Parameters<typeof refreshFailure>[0], message: string): RefreshOutcome => {
     const retryable = code === 'rate_limited' || code === 'provider_unavailable';
-    const retryAfterSeconds = retryable ? parseRetryAfter(headers.get('retry-after'), now) : null;
-    return { ok: false, failure: refreshFailure(code, message, { ...extras, retryAfterSeconds }) };
+    const header = headers.get('retry-after');
+    const retryAfterSeconds = retryable ? parseRetryAfter(header, now) : null;
+    // Say so when the provider's Retry-After was beyond what is honoured (it shows in last_error).
+    const asked = header !== null && /^\s*\d+\s*$/.test(header) ? Number(header) : null;
+    const note =
+      retryAfterSeconds !== null && asked !== null && asked > retryAfterSeconds
+        ? ` (Retry-After of ${header?.trim().slice(0, 24)} s clamped to ${retryAfterSeconds} s)`
+        : '';
+    return {
+      ok: false,
+      failure: refreshFailure(code, `${message}${note}`, { ...extras, retryAfterSeconds }),
+    };
   };
 
   if (status === 429) return fail('rate_limited', providerErrorMessage('rate_limited', providerErr, status));

@@ -21,6 +21,8 @@ export interface TokenSet {
   readonly expiresAt: number | null;
   readonly lifetimeSeconds: number | null;
   readonly expirySource: ExpirySource;
+  /** The provider's lifetime was absurd and was clamped (reliability.md promise 22). */
+  readonly expiryClamped?: true;
   /** Other response fields (e.g. `id_token`, `instance_url`, `api_domain`). May hold secrets. */
   readonly raw: Readonly<Record<string, unknown>>;
 }

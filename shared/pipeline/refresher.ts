@@ -84,6 +84,7 @@ export async function processRefreshRecord(
         default:
           deps.metrics.count('RefreshSkipped', 1, { reason: result.outcome });
       }
+      await deps.refresh.failpoints?.('before_ack');
     } catch (error) {
       if (error instanceof NotFoundError) {
         // Deleted since it was enqueued: nothing to do.

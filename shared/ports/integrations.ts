@@ -11,4 +11,6 @@ export interface IntegrationCredentials {
 export interface IntegrationSource {
   /** @throws NotFoundError */
   get(integrationId: string): Promise<IntegrationCredentials>;
+  /** Forgets a cached integration, so the next `get` reads it again (e.g. after the provider refused its client). */
+  invalidate?(integrationId: string): void;
 }

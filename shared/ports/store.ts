@@ -3,6 +3,20 @@ import type { LastError } from '../domain/errors';
 import type { OutboxEvent } from '../domain/events';
 import type { ConnectionKey } from '../domain/ids';
 
+/**
+ * What a lease hands its holder: the connection's `version` after the lease and its incarnation.
+ * Every write after the provider call is conditioned on both.
+ */
+export interface Fence {
+  readonly version: number;
+  readonly incarnation: string | null;
+}
+
+export const fenceOf = (c: Pick<Connection, 'version' | 'incarnation'>): Fence => ({
+  version: c.version,
+  incarnation: c.incarnation,
+});
+
 /** A connection with its not-yet-published events (the outbox). */
 export interface StoredConnection extends Connection {
   readonly outbox: readonly OutboxEvent[];
@@ -25,6 +39,12 @@ export interface ConnectionPatch {
   readonly failingSince: number | null;
   readonly lastError: LastError | null;
   readonly metadata?: Readonly<Record<string, unknown>>;
+  /** Recorded with new credentials: whether they include a refresh token. */
+  readonly hasRefreshToken?: boolean;
+  /** Set (or cleared with null) with a failure: the provider's Retry-After end. */
+  readonly retryAfterUntil?: number | null;
+  /** Written with the commit; read back to tell whether a commit whose answer was lost landed. */
+  readonly commitId?: string;
   /** Appended to the outbox in the same write (published afterwards, republished if that fails). */
   readonly events: readonly OutboxEvent[];
 }
@@ -32,6 +52,7 @@ export interface ConnectionPatch {
 export interface NewConnection extends ConnectionPatch {
   readonly provider: string;
   readonly secretsCiphertext: Uint8Array;
+  readonly hasRefreshToken: boolean;
 }
 
 /**
@@ -51,25 +72,32 @@ export interface ConnectionStore {
     lease: { owner: string; now: number; leaseMs: number },
   ): Promise<StoredConnection>;
   /** Gives the lease back without other changes. A stale fence is ignored (someone took over). */
-  releaseLease(key: ConnectionKey, fence: number): Promise<void>;
+  releaseLease(key: ConnectionKey, fence: Fence): Promise<void>;
   /**
    * The one write after a provider call: applies `patch`, releases the lease, increments
-   * `version`, conditioned on `version = fence`.
+   * `version`, conditioned on the fence (`version` and incarnation).
    * @throws StaleFenceError when the fence is stale (never overwrites newer tokens).
    */
-  commit(key: ConnectionKey, fence: number, patch: ConnectionPatch, now: number): Promise<StoredConnection>;
+  commit(key: ConnectionKey, fence: Fence, patch: ConnectionPatch, now: number): Promise<StoredConnection>;
   /**
-   * Creates the connection or replaces its credentials (import, connect flow), conditioned on the
-   * version read before (`expectedVersion`, or absence when null). Takes precedence over an
-   * in-flight refresh: that refresh's commit fails on its fence.
+   * Creates the connection (with a new incarnation) or replaces its credentials (import, connect
+   * flow), conditioned on the fence read before (`expected`, or absence when null). Takes
+   * precedence over an in-flight refresh: that refresh's commit fails on its fence.
    * @throws StaleFenceError when the item changed since it was read.
    */
   put(
     key: ConnectionKey,
-    expectedVersion: number | null,
+    expected: Fence | null,
     value: NewConnection,
     now: number,
   ): Promise<StoredConnection>;
+  /**
+   * Makes a connection held by a failure due now (`failing`, clearing a Retry-After), conditioned
+   * on the fence read before and on no lease being held. Used when an admin fixed the cause (e.g.
+   * the integration's client secret) so its connections come back without their users.
+   * @throws StaleFenceError when the item changed since it was read (or a lease is held).
+   */
+  retryNow(key: ConnectionKey, expected: Fence, now: number): Promise<StoredConnection>;
   /** Removes published events from the outbox (by id, from the front). Best effort. */
   removeOutboxEvents(key: ConnectionKey, ids: readonly string[]): Promise<void>;
   delete(key: ConnectionKey): Promise<void>;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Connection, ConnectionStatus } from '../domain/connection';
 import type { LastError } from '../domain/errors';
 import type { EventType, OutboxEvent } from '../domain/events';
+import { isoTime } from '../policy/limits';
 
 export function newEventId(): string {
   return `evt_${randomBytes(16).toString('base64url')}`;
@@ -23,7 +24,7 @@ export function buildEvent(
     id: newEventId(),
     body: {
       type,
-      timestamp: new Date(now).toISOString(),
+      timestamp: isoTime(now),
       data: {
         integration_id: connection.integrationId,
         connection_id: connection.connectionId,
@@ -31,7 +32,7 @@ export function buildEvent(
         status: state.status,
         consecutive_failures: state.consecutiveFailures,
         access_token_expires_at:
-          state.accessTokenExpiresAt === null ? null : new Date(state.accessTokenExpiresAt).toISOString(),
+          state.accessTokenExpiresAt === null ? null : isoTime(state.accessTokenExpiresAt),
         error:
           state.error === null
             ? null

@@ -3,7 +3,12 @@
  * (reliability.md: "Failpoints at step boundaries"). A failpoint that throws simulates a crash at
  * that point: nothing after it runs.
  */
-export type FailpointName = 'after_lease' | 'after_provider_answer' | 'after_commit';
+export type FailpointName =
+  | 'after_lease'
+  | 'after_provider_answer'
+  | 'before_commit'
+  | 'after_commit'
+  | 'before_ack';
 
 export type Failpoints = (name: FailpointName) => void | Promise<void>;
 

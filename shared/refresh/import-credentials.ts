@@ -2,21 +2,26 @@ import type { TokenSecrets } from '../domain/connection';
 import type { ConnectionKey } from '../domain/ids';
 import type { ResolvedIntegration } from '../domain/integration';
 import { StaleFenceError } from '../errors';
-import { jwtExpiry } from '../oauth/expiry';
+import { clampExpiry, jwtExpiry } from '../oauth/expiry';
 import { computeNextRefreshAt } from '../policy/schedule';
 import type { Clock, Random } from '../ports/clock';
 import type { EventPublisher } from '../ports/events';
 import type { Keyring } from '../ports/keyring';
 import type { Logger } from '../ports/logger';
-import type { ConnectionStore, StoredConnection } from '../ports/store';
+import { type ConnectionStore, fenceOf, type StoredConnection } from '../ports/store';
 import { buildEvent } from './events';
 import { publishOutbox } from './outbox';
-import { encodeSecrets, tokensContext } from './secrets';
+import { decryptSecrets, encodeSecrets, tokensContext } from './secrets';
 
 /** Credentials obtained elsewhere (api.md `PUT .../connections/{id}`, or the connect flow's code exchange). */
 export interface CredentialsInput {
   readonly accessToken: string;
-  readonly refreshToken: string | null;
+  /**
+   * The new refresh token. Absent: keep a stored one that is still good (an import or a reconnect
+   * whose answer carries none must not wipe a working grant; reliability.md promise 26). `null`:
+   * the caller says there is none, and a stored one is dropped.
+   */
+  readonly refreshToken?: string | null;
   /** Epoch ms, from `expires_in`/`expires_at`; null derives it (JWT `exp`) or treats the token as non-expiring. */
   readonly expiresAt: number | null;
   readonly tokenType: string | null;
@@ -47,16 +52,18 @@ export async function importCredentials(
   key: ConnectionKey,
   input: CredentialsInput,
 ): Promise<{ connection: StoredConnection; created: boolean }> {
-  const secrets: TokenSecrets = {
-    access_token: input.accessToken,
-    refresh_token: input.refreshToken,
-    raw: { ...input.raw },
-  };
-  const ciphertext = await deps.keyring.encrypt(encodeSecrets(secrets), tokensContext(key));
   for (let attempt = 0; ; attempt++) {
     const existing = await deps.store.get(key);
+    const refreshToken =
+      input.refreshToken !== undefined ? input.refreshToken : await keptRefreshToken(deps, existing);
+    const secrets: TokenSecrets = {
+      access_token: input.accessToken,
+      refresh_token: refreshToken,
+      raw: { ...input.raw },
+    };
+    const ciphertext = await deps.keyring.encrypt(encodeSecrets(secrets), tokensContext(key));
     const now = deps.clock.now();
-    const expiresAt = input.expiresAt ?? jwtExpiry(input.accessToken, now);
+    const expiresAt = clampExpiry(input.expiresAt ?? jwtExpiry(input.accessToken, now), now);
     const lifetimeSeconds = expiresAt === null ? null : Math.max(1, Math.round((expiresAt - now) / 1000));
     const reauthorized = existing !== null && existing.status !== 'active';
     const events = reauthorized
@@ -69,26 +76,34 @@ export async function importCredentials(
           ),
         ]
       : [];
-    try {
-      const connection = await deps.store.put(
-        key,
-        existing?.version ?? null,
-        {
-          provider: integration.provider,
-          status: 'active',
-          secretsCiphertext: ciphertext,
-          tokenType: input.tokenType,
-          scope: input.scope,
-          accessTokenExpiresAt: expiresAt,
-          lastLifetimeSeconds: lifetimeSeconds,
-          lastRefreshAt: now,
-          nextRefreshAt: computeNextRefreshAt({
+    // Without a refresh token nothing is ever refreshed: due only at the expiry, to hand the
+    // connection to its user then (never, for a token that does not expire).
+    const nextRefreshAt =
+      refreshToken === null
+        ? expiresAt
+        : computeNextRefreshAt({
             now,
             expiresAt,
             lastRefreshAt: now,
             settings: integration.refresh,
             random: deps.random,
-          }),
+          });
+    try {
+      const connection = await deps.store.put(
+        key,
+        existing === null ? null : fenceOf(existing),
+        {
+          provider: integration.provider,
+          status: 'active',
+          secretsCiphertext: ciphertext,
+          hasRefreshToken: refreshToken !== null,
+          retryAfterUntil: null,
+          tokenType: input.tokenType,
+          scope: input.scope,
+          accessTokenExpiresAt: expiresAt,
+          lastLifetimeSeconds: lifetimeSeconds,
+          lastRefreshAt: now,
+          nextRefreshAt,
           consecutiveFailures: 0,
           failingSince: null,
           lastError: null,
@@ -102,6 +117,7 @@ export async function importCredentials(
         connection_id: key.connectionId,
         created: existing === null,
         reauthorized,
+        refresh_token: input.refreshToken !== undefined ? 'given' : refreshToken === null ? 'none' : 'kept',
       });
       await publishOutbox(deps, connection);
       return { connection, created: existing === null };
@@ -110,4 +126,15 @@ export async function importCredentials(
       if (!(error instanceof StaleFenceError) || attempt >= 4) throw error;
     }
   }
+}
+
+/**
+ * The stored refresh token when it is still good: not one the provider rejected (`revoked`), and
+ * readable. Anything else gives null (the connection then has no refresh token).
+ */
+async function keptRefreshToken(deps: ImportDeps, existing: StoredConnection | null): Promise<string | null> {
+  if (existing === null || existing.hasRefreshToken === false) return null;
+  if (existing.status === 'needs_reauth' && existing.lastError?.code === 'revoked') return null;
+  const stored = await decryptSecrets(deps.keyring, existing);
+  return stored.refresh_token;
 }

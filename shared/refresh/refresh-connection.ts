@@ -51,6 +51,11 @@ export interface RefreshRequest {
    * it again; its credential generation is the baseline unless `observedGeneration` says otherwise.
    */
   readonly snapshot?: StoredConnection;
+  /**
+   * Forced trigger only: an admin's retry of a `needs_reauth` connection whose refresh token the
+   * provider never rejected (see `revivable` in ./decide).
+   */
+  readonly revive?: boolean;
 }
 
 export type RefreshResult =
@@ -62,8 +67,17 @@ export type RefreshResult =
   | { readonly outcome: 'not_needed'; readonly connection: StoredConnection }
   /** The provider call failed; the failure is recorded on `connection` (status, backoff, events). */
   | { readonly outcome: 'failed'; readonly connection: StoredConnection; readonly failure: RefreshFailure }
-  /** In backoff after a failure (e.g. Retry-After not over yet): no provider call was made. */
-  | { readonly outcome: 'backing_off'; readonly connection: StoredConnection }
+  /**
+   * In backoff after a failure: no provider call was made. `retryAfterUntil` is set when it is the
+   * provider's own Retry-After (epoch ms) that is still in force.
+   */
+  | {
+      readonly outcome: 'backing_off';
+      readonly connection: StoredConnection;
+      readonly retryAfterUntil?: number;
+    }
+  /** Forced trigger: the connection has no refresh token, so it cannot be refreshed at all. */
+  | { readonly outcome: 'no_refresh_token'; readonly connection: StoredConnection }
   /** The connection needs the end user to re-authorize; no provider call was made. */
   | { readonly outcome: 'needs_reauth'; readonly connection: StoredConnection }
   /** Scheduled trigger only: another worker holds the lease and is refreshing. */

@@ -4,6 +4,7 @@ import type { OutboxEvent } from '../domain/events';
 import type { RefreshSettings } from '../domain/integration';
 import type { RefreshFailure, TokenSet } from '../oauth/types';
 import { computeRetryDelayMs, isPastRetryHorizon } from '../policy/backoff';
+import { isoTime } from '../policy/limits';
 import { computeNextRefreshAt } from '../policy/schedule';
 import type { Random } from '../ports/clock';
 import type { ConnectionPatch } from '../ports/store';
@@ -20,7 +21,10 @@ export interface TransitionContext {
   readonly random: Random;
 }
 
-/** A successful refresh: `active`; `failing → active` emits `connection.recovered`. */
+/**
+ * A successful refresh: `active`; `failing → active` emits `connection.recovered`, and so does an
+ * admin's retry that brings a `needs_reauth` connection back (its refresh token was never rejected).
+ */
 export function successPatch(
   connection: Connection,
   tokens: TokenSet,
@@ -28,7 +32,7 @@ export function successPatch(
   ctx: TransitionContext,
 ): ConnectionPatch {
   const events: OutboxEvent[] = [];
-  if (connection.status === 'failing') {
+  if (connection.status !== 'active') {
     events.push(
       buildEvent(
         'connection.recovered',
@@ -41,6 +45,8 @@ export function successPatch(
   return {
     status: 'active',
     secretsCiphertext,
+    hasRefreshToken: true,
+    retryAfterUntil: null,
     tokenType: tokens.tokenType ?? connection.tokenType,
     scope: tokens.scope ?? connection.scope,
     accessTokenExpiresAt: tokens.expiresAt,
@@ -66,7 +72,7 @@ export function toLastError(failure: RefreshFailure, now: number): LastError {
     message: failure.message,
     provider_error: failure.providerError,
     provider_error_description: failure.providerErrorDescription,
-    at: new Date(now).toISOString(),
+    at: isoTime(now),
   };
 }
 
@@ -91,8 +97,13 @@ export function failurePatch(
   };
   const base = { consecutiveFailures, failingSince, lastError };
 
+  // A misconfigured client never burns the refresh token: it stays an integration problem (alarm,
+  // `failing` with capped backoff) however long it lasts, and fixing the integration brings the
+  // connection back without its user (reliability.md promise 24).
   const terminal =
-    failure.code === 'revoked' || isPastRetryHorizon({ failingSince, now: ctx.now, settings: ctx.settings });
+    failure.code === 'revoked' ||
+    (failure.code !== 'client_misconfigured' &&
+      isPastRetryHorizon({ failingSince, now: ctx.now, settings: ctx.settings }));
   if (terminal) {
     const events =
       connection.status === 'needs_reauth'
@@ -105,7 +116,7 @@ export function failurePatch(
               ctx.now,
             ),
           ];
-    return { ...base, status: 'needs_reauth', nextRefreshAt: null, events };
+    return { ...base, status: 'needs_reauth', nextRefreshAt: null, retryAfterUntil: null, events };
   }
 
   const delayMs = computeRetryDelayMs({
@@ -118,5 +129,55 @@ export function failurePatch(
     connection.status === 'active'
       ? [buildEvent('connection.refresh_failed', connection, { ...state, status: 'failing' }, ctx.now)]
       : [];
-  return { ...base, status: 'failing', nextRefreshAt: ctx.now + delayMs, events };
+  const retryAfterUntil =
+    failure.retryAfterSeconds !== null && failure.retryAfterSeconds > 0
+      ? ctx.now + failure.retryAfterSeconds * 1_000
+      : null;
+  return { ...base, status: 'failing', nextRefreshAt: ctx.now + delayMs, retryAfterUntil, events };
+}
+
+/**
+ * A connection without a refresh token (GitHub OAuth apps, older Shopify): never refreshed. Once its
+ * access token has expired it needs its user (one `connection.reauth_required`); before that it is
+ * due again only at the expiry (never, for a token that does not expire).
+ */
+export function expiredWithoutRefreshTokenPatch(
+  connection: Connection,
+  ctx: TransitionContext,
+): ConnectionPatch {
+  const expiresAt = connection.accessTokenExpiresAt;
+  const unchanged = {
+    consecutiveFailures: connection.consecutiveFailures,
+    failingSince: connection.failingSince,
+    lastError: connection.lastError,
+    hasRefreshToken: false,
+  };
+  if (expiresAt === null || expiresAt > ctx.now) {
+    return { ...unchanged, status: connection.status, nextRefreshAt: expiresAt, events: [] };
+  }
+  const lastError: LastError = {
+    code: 'revoked',
+    message:
+      'the access token expired and the connection has no refresh token: the end user must re-authorize',
+    provider_error: null,
+    provider_error_description: null,
+    at: isoTime(ctx.now),
+  };
+  const events =
+    connection.status === 'needs_reauth'
+      ? []
+      : [
+          buildEvent(
+            'connection.reauth_required',
+            connection,
+            {
+              status: 'needs_reauth',
+              consecutiveFailures: connection.consecutiveFailures,
+              accessTokenExpiresAt: expiresAt,
+              error: lastError,
+            },
+            ctx.now,
+          ),
+        ];
+  return { ...unchanged, status: 'needs_reauth', nextRefreshAt: null, lastError, events };
 }

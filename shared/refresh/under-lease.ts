@@ -1,20 +1,29 @@
+import { randomBytes } from 'node:crypto';
 import type { TokenSecrets } from '../domain/connection';
 import { connectionKeyString } from '../domain/ids';
 import { isServiceError, ServiceError, StaleFenceError } from '../errors';
 import type { RefreshOutcome } from '../oauth/types';
 import type { IntegrationCredentials } from '../ports/integrations';
-import type { ConnectionPatch, StoredConnection } from '../ports/store';
+import type { Sealer } from '../ports/keyring';
+import { type ConnectionPatch, type Fence, fenceOf, type StoredConnection } from '../ports/store';
 import { decide } from './decide';
 import { publishOutbox } from './outbox';
 import type { RefreshDeps, RefreshRequest, RefreshResult } from './refresh-connection';
 import { decryptSecrets, encodeSecrets, tokensContext } from './secrets';
-import { failurePatch, successPatch } from './transitions';
+import { expiredWithoutRefreshTokenPatch, failurePatch, successPatch } from './transitions';
 
 /**
  * The part of a refresh that runs under the lease (design.md invariants 3–6): decide again on the
- * state the lease returned, check the time budget, decrypt, call the provider, then ONE fenced
- * commit of the outcome and the publish of its events. Always gives the lease back (by commit or
- * release) unless the process dies, in which case the lease expires.
+ * state the lease returned, check the time budget, get everything the commit will need, call the
+ * provider, then ONE fenced commit of the outcome and the publish of its events.
+ *
+ * Between the provider's answer and the commit only pure code runs (reliability.md promise 21):
+ * the integration, the decrypted secrets and a data key reserved for sealing the new tokens are in
+ * hand before the refresh token is presented, so a KMS throttle, a cold key cache or an integration
+ * read can no longer fail after a strict provider has rotated the token.
+ *
+ * The lease is given back on every path that does not commit (one `finally`), unless the process
+ * dies, in which case it expires.
  */
 export async function underLease(
   deps: RefreshDeps,
@@ -22,48 +31,79 @@ export async function underLease(
   request: RefreshRequest,
   baselineGeneration: number,
 ): Promise<RefreshResult> {
-  const { store, clock, options, logger } = deps;
-  const fence = leased.version;
-  const decided = decide(deps, leased, request, baselineGeneration);
-  if (decided !== null) {
-    await store.releaseLease(leased, fence);
-    return decided;
-  }
-  await deps.failpoints?.('after_lease');
-  if (request.remainingTimeMs !== undefined) {
-    const needed = options.providerTimeoutMs * options.maxProviderCalls + options.commitBudgetMs;
-    if (request.remainingTimeMs() < needed) {
-      await store.releaseLease(leased, fence);
-      throw new ServiceError(
-        'insufficient_time',
-        `not enough time left to refresh ${connectionKeyString(leased)} safely`,
-      );
+  const fence = fenceOf(leased);
+  let released = false;
+  let sealer: Sealer | undefined;
+  try {
+    const result = await refreshUnderLease(deps, leased, fence, request, baselineGeneration, (s) => {
+      sealer = s;
+    });
+    // A commit took the lease back; a result without a commit did not.
+    released = result.committed;
+    return result.result;
+  } finally {
+    sealer?.dispose();
+    if (!released) {
+      await deps.store.releaseLease(leased, fence).catch((error: unknown) => {
+        // The lease expires by itself; nothing is lost.
+        deps.logger.warn('lease release failed', {
+          integration_id: leased.integrationId,
+          connection_id: leased.connectionId,
+          error: error instanceof Error ? error.name : 'unknown',
+        });
+      });
     }
   }
+}
 
-  let credentials: IntegrationCredentials;
-  let secrets: TokenSecrets;
-  try {
-    credentials = await deps.integrations.get(leased.integrationId);
-    secrets = await decryptSecrets(deps.keyring, leased);
-  } catch (error) {
-    await store.releaseLease(leased, fence);
-    throw error;
+interface LeaseOutcome {
+  readonly result: RefreshResult;
+  /** True when a fenced commit was written (it released the lease). */
+  readonly committed: boolean;
+}
+
+async function refreshUnderLease(
+  deps: RefreshDeps,
+  leased: StoredConnection,
+  fence: Fence,
+  request: RefreshRequest,
+  baselineGeneration: number,
+  keepSealer: (sealer: Sealer) => void,
+): Promise<LeaseOutcome> {
+  const { clock, options, logger } = deps;
+  const decided = decide(deps, leased, request, baselineGeneration);
+  if (decided !== null) return { result: decided, committed: false };
+  await deps.failpoints?.('after_lease');
+  const needed = options.providerTimeoutMs * options.maxProviderCalls + options.commitBudgetMs;
+  if (request.remainingTimeMs !== undefined && request.remainingTimeMs() < needed) {
+    throw new ServiceError(
+      'insufficient_time',
+      `not enough time left to refresh ${connectionKeyString(leased)} safely`,
+    );
   }
+
+  // Everything the commit needs, before the refresh token is presented (promise 21).
+  const credentials = await deps.integrations.get(leased.integrationId);
+  const secrets = await decryptSecrets(deps.keyring, leased);
   const { integration } = credentials;
+  if (secrets.refresh_token === null) {
+    return expireWithoutRefreshToken(deps, leased, fence, request, integration.refresh);
+  }
+  const sealer = await deps.keyring.prepareSeal(tokensContext(leased));
+  keepSealer(sealer);
+  const commitId = randomBytes(9).toString('base64url');
+
   // The fence guards the write, not the provider call: a worker that stalled past its lease (a
   // freeze, a long GC, a slow decrypt) must not present a refresh token a sibling may have rotated
   // since; a strict provider would revoke the whole grant (RFC 9700 §4.14.2).
-  const needed = options.providerTimeoutMs * options.maxProviderCalls + options.commitBudgetMs;
   if ((leased.leaseUntil ?? 0) - clock.now() < needed) {
-    await store.releaseLease(leased, fence);
     throw new ServiceError(
       'lease_expired',
       `the refresh lease of ${connectionKeyString(leased)} ran short before the provider call`,
     );
   }
   const started = clock.now();
-  const outcome = await callProvider(deps, leased, credentials, secrets);
+  const outcome = await callProvider(deps, leased, credentials, secrets.refresh_token);
   await deps.failpoints?.('after_provider_answer');
   const now = clock.now();
   const ctx = { now, settings: integration.refresh, random: deps.random };
@@ -76,41 +116,44 @@ export async function underLease(
   };
 
   if (outcome.ok) {
+    // Pure code only from here to the commit: no call, nothing that waits or can fail for a reason
+    // outside this process.
     const next: TokenSecrets = {
       access_token: outcome.tokens.accessToken,
       // Providers that do not rotate omit refresh_token: keep the stored one, byte for byte.
       refresh_token: outcome.tokens.refreshToken ?? secrets.refresh_token,
       raw: { ...outcome.tokens.raw },
     };
-    const ciphertext = await deps.keyring.encrypt(encodeSecrets(next), tokensContext(leased));
-    const committed = await commitDurably(
-      deps,
-      leased,
-      fence,
-      successPatch(leased, outcome.tokens, ciphertext, ctx),
-      now,
-    );
+    const ciphertext = sealer.seal(encodeSecrets(next));
+    const patch = { ...successPatch(leased, outcome.tokens, ciphertext, ctx), commitId };
+    await deps.failpoints?.('before_commit');
+    const committed = await commitDurably(deps, leased, fence, patch, now);
     await deps.failpoints?.('after_commit');
     logger.info('refresh succeeded', {
       ...fields,
       expiry_source: outcome.tokens.expirySource,
+      ...(outcome.tokens.expiryClamped === true ? { expiry_clamped: true } : {}),
       rotated: outcome.tokens.refreshToken !== null,
-      recovered: leased.status === 'failing',
+      recovered: leased.status !== 'active',
     });
     await publishOutbox(deps, committed);
-    return { outcome: 'refreshed', connection: committed, secrets: next };
+    return { result: { outcome: 'refreshed', connection: committed, secrets: next }, committed: true };
   }
 
   const { failure } = outcome;
+  // The client was refused: the fix is a new client secret, so the next attempt reads it afresh.
+  if (failure.code === 'client_misconfigured') deps.integrations.invalidate?.(leased.integrationId);
   if (failure.code === 'revoked') {
     // Invariant 5: a sibling may have rotated the token under us (e.g. after our lease expired).
-    const current = await store.get(leased);
+    const current = await deps.store.get(leased);
     if (current !== null && current.credentialGeneration !== leased.credentialGeneration) {
       logger.info('invalid_grant after a sibling rotated the token: treated as success', fields);
-      return { outcome: 'refreshed_by_sibling', connection: current };
+      return { result: { outcome: 'refreshed_by_sibling', connection: current }, committed: false };
     }
   }
-  const committed = await commitDurably(deps, leased, fence, failurePatch(leased, failure, ctx), now);
+  const patch = { ...failurePatch(leased, failure, ctx), commitId };
+  await deps.failpoints?.('before_commit');
+  const committed = await commitDurably(deps, leased, fence, patch, now);
   logger.warn('refresh failed', {
     ...fields,
     code: failure.code,
@@ -122,19 +165,56 @@ export async function underLease(
       committed.nextRefreshAt === null ? null : new Date(committed.nextRefreshAt).toISOString(),
   });
   await publishOutbox(deps, committed);
-  return { outcome: 'failed', connection: committed, failure };
+  return { result: { outcome: 'failed', connection: committed, failure }, committed: true };
+}
+
+/**
+ * A connection without a refresh token is never refreshed. It is only ever leased here when its
+ * access token has expired (or for items stored before `has_rt` was recorded): then it needs its
+ * user, once; before that, nothing changes but the due time, which moves to the expiry.
+ */
+async function expireWithoutRefreshToken(
+  deps: RefreshDeps,
+  leased: StoredConnection,
+  fence: Fence,
+  request: RefreshRequest,
+  settings: Parameters<typeof expiredWithoutRefreshTokenPatch>[1]['settings'],
+): Promise<LeaseOutcome> {
+  const now = deps.clock.now();
+  const commitId = randomBytes(9).toString('base64url');
+  const patch = {
+    ...expiredWithoutRefreshTokenPatch(leased, { now, settings, random: deps.random }),
+    commitId,
+  };
+  const committed = await commitDurably(deps, leased, fence, patch, now);
+  if (committed.status === 'needs_reauth') {
+    deps.logger.warn('access token expired and there is no refresh token: re-authorization needed', {
+      integration_id: leased.integrationId,
+      connection_id: leased.connectionId,
+    });
+  }
+  await publishOutbox(deps, committed);
+  const result: RefreshResult =
+    committed.status === 'needs_reauth'
+      ? { outcome: 'needs_reauth', connection: committed }
+      : request.trigger === 'forced'
+        ? { outcome: 'no_refresh_token', connection: committed }
+        : { outcome: 'not_needed', connection: committed };
+  return { result, committed: true };
 }
 
 /**
  * The commit, retried on transient store errors (throttling) within the commit budget: after a
- * provider call the new tokens exist nowhere else, so giving up early can cost the grant. A retry
- * that meets a stale fence checks whether an earlier attempt landed after all (its response lost).
+ * provider call the new tokens exist nowhere else, so giving up early can cost the grant. Any
+ * stale-fence answer, including one the SDK's own retry got after a first attempt landed with its
+ * response lost, is checked against the commit id: if our write is what is stored, it landed
+ * (reliability.md promise 25).
  */
 async function commitDurably(
   deps: RefreshDeps,
   leased: StoredConnection,
-  fence: number,
-  patch: ConnectionPatch,
+  fence: Fence,
+  patch: ConnectionPatch & { readonly commitId: string },
   now: number,
 ): Promise<StoredConnection> {
   const { store, clock, options } = deps;
@@ -143,15 +223,10 @@ async function commitDurably(
     try {
       return await store.commit(leased, fence, patch, now);
     } catch (error) {
-      if (error instanceof StaleFenceError && attempt > 0) {
-        const current = await store.get(leased);
-        const ours = patch.secretsCiphertext;
-        const landed =
-          current !== null &&
-          current.version === fence + 1 &&
-          current.updatedAt === now &&
-          (ours === undefined || sameBytes(current.secretsCiphertext, ours));
-        if (landed) return current;
+      if (error instanceof StaleFenceError) {
+        const landed = await landedCommit(deps, leased, patch.commitId);
+        if (landed !== null) return landed;
+        throw error;
       }
       if (!isServiceError(error, 'store_unavailable') || clock.now() >= deadline) throw error;
       deps.logger.warn('commit failed transiently; retrying', {
@@ -164,8 +239,22 @@ async function commitDurably(
   }
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
+/** The stored item when it carries our commit (its response was lost), else null. */
+async function landedCommit(
+  deps: RefreshDeps,
+  leased: StoredConnection,
+  commitId: string,
+): Promise<StoredConnection | null> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const current = await deps.store.get(leased);
+      return current !== null && current.lastCommitId === commitId ? current : null;
+    } catch (error) {
+      if (!isServiceError(error, 'store_unavailable')) throw error;
+      await deps.clock.sleep(100 * 2 ** attempt);
+    }
+  }
+  return null;
 }
 
 /**
@@ -178,23 +267,9 @@ async function callProvider(
   deps: RefreshDeps,
   connection: StoredConnection,
   credentials: IntegrationCredentials,
-  secrets: TokenSecrets,
+  refreshToken: string,
 ): Promise<RefreshOutcome> {
   const { integration, clientSecret } = credentials;
-  if (secrets.refresh_token === null) {
-    return {
-      ok: false,
-      failure: {
-        code: 'revoked',
-        message: 'the connection has no refresh token; the end user must re-authorize',
-        providerError: null,
-        providerErrorDescription: null,
-        httpStatus: null,
-        retryAfterSeconds: null,
-        requestSent: false,
-      },
-    };
-  }
   const reuseTolerated = !integration.rotatesRefreshToken || (integration.reuseGraceSeconds ?? 0) > 0;
   const urlParams = { ...integration.urlParams, ...stringValues(connection.metadata) };
   let outcome: RefreshOutcome | undefined;
@@ -203,7 +278,7 @@ async function callProvider(
       {
         integration,
         clientSecret,
-        refreshToken: secrets.refresh_token,
+        refreshToken,
         urlParams,
         previousLifetimeSeconds: connection.lastLifetimeSeconds,
         now: deps.clock.now(),

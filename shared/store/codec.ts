@@ -4,6 +4,7 @@ import * as z from 'zod';
 import { connectionStatusSchema } from '../domain/connection';
 import { lastErrorSchema } from '../domain/errors';
 import { outboxEventSchema } from '../domain/events';
+import { MAX_TIME_MS } from '../policy/limits';
 import type { StoredConnection } from '../ports/store';
 import { connectionKeyFromItemKeys } from './table';
 
@@ -12,6 +13,10 @@ export const A = {
   provider: 'provider',
   status: 'conn_status',
   version: 'version',
+  incarnation: 'inc',
+  commitId: 'commit_id',
+  hasRefreshToken: 'has_rt',
+  retryAfterUntil: 'retry_after_until',
   credentialGeneration: 'cred_gen',
   leaseUntil: 'lease_until',
   leaseOwner: 'lease_owner',
@@ -44,6 +49,10 @@ const connectionItemSchema = z.object({
   [A.provider]: z.string(),
   [A.status]: connectionStatusSchema,
   [A.version]: num,
+  [A.incarnation]: z.string().optional(),
+  [A.commitId]: z.string().optional(),
+  [A.hasRefreshToken]: z.boolean().optional(),
+  [A.retryAfterUntil]: optNum,
   [A.credentialGeneration]: num,
   [A.leaseUntil]: optNum,
   [A.leaseOwner]: z.string().nullable().optional(),
@@ -63,9 +72,33 @@ const connectionItemSchema = z.object({
   [A.updatedAt]: num,
 });
 
+/** The latest instant any stored time may hold. */
+export const MAX_STORED_TIME_MS = MAX_TIME_MS;
+
+/**
+ * Top-level numbers that do not fit a JS number exactly (written before provider times were
+ * clamped) are read as the latest storable time rather than making the item unreadable: the
+ * attributes that can hold such numbers are all times, and "far future" is what was written.
+ */
+function tolerateHugeNumbers(item: Record<string, AttributeValue>): Record<string, AttributeValue> {
+  let out: Record<string, AttributeValue> | undefined;
+  for (const [name, value] of Object.entries(item)) {
+    if (value.N === undefined) continue;
+    const parsed = Number(value.N);
+    if (
+      Number.isSafeInteger(parsed) ||
+      (Number.isFinite(parsed) && Math.abs(parsed) <= Number.MAX_SAFE_INTEGER)
+    )
+      continue;
+    out ??= { ...item };
+    out[name] = { N: String(parsed < 0 ? 0 : MAX_STORED_TIME_MS) };
+  }
+  return out ?? item;
+}
+
 /** Decodes a connection item; a malformed item is a bug or tampering and throws. */
 export function decodeConnection(item: Record<string, AttributeValue>): StoredConnection {
-  const raw = connectionItemSchema.parse(unmarshall(item, { wrapNumbers: false }));
+  const raw = connectionItemSchema.parse(unmarshall(tolerateHugeNumbers(item), { wrapNumbers: false }));
   const key = connectionKeyFromItemKeys(raw.pk, raw.sk);
   if (key === null) throw new Error(`item ${raw.pk}/${raw.sk} is not a connection`);
   return {
@@ -74,6 +107,10 @@ export function decodeConnection(item: Record<string, AttributeValue>): StoredCo
     provider: raw[A.provider],
     status: raw[A.status],
     version: raw[A.version],
+    incarnation: raw[A.incarnation] ?? null,
+    lastCommitId: raw[A.commitId] ?? null,
+    hasRefreshToken: raw[A.hasRefreshToken] ?? null,
+    retryAfterUntil: raw[A.retryAfterUntil] ?? null,
     credentialGeneration: raw[A.credentialGeneration],
     leaseUntil: raw[A.leaseUntil] ?? null,
     leaseOwner: raw[A.leaseOwner] ?? null,

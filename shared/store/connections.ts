@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
@@ -10,8 +11,14 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { ConnectionKey } from '../domain/ids';
 import { connectionKeyString } from '../domain/ids';
 import { LeaseHeldError, NotFoundError, ServiceError, StaleFenceError } from '../errors';
-import type { ConnectionPatch, ConnectionStore, NewConnection, StoredConnection } from '../ports/store';
-import { A, decodeConnection } from './codec';
+import type {
+  ConnectionPatch,
+  ConnectionStore,
+  Fence,
+  NewConnection,
+  StoredConnection,
+} from '../ports/store';
+import { A, decodeConnection, MAX_STORED_TIME_MS } from './codec';
 import { b, ExpressionBuilder, jsonMap, n, s } from './expression';
 import { storeCall } from './sdk-errors';
 import { connectionSk, DEFAULT_DUE_SHARDS, dueShardOf, integrationPk } from './table';
@@ -71,10 +78,10 @@ export class DynamoConnectionStore implements ConnectionStore {
     }
   }
 
-  async releaseLease(key: ConnectionKey, fence: number): Promise<void> {
+  async releaseLease(key: ConnectionKey, fence: Fence): Promise<void> {
     const x = new ExpressionBuilder();
     const update = `REMOVE ${x.name(A.leaseUntil)}, ${x.name(A.leaseOwner)}`;
-    const condition = `${x.name(A.version)} = ${x.value(n(fence))}`;
+    const condition = fenceCondition(x, fence);
     try {
       await this.update('Release', key, update, condition, x);
     } catch (error) {
@@ -85,7 +92,7 @@ export class DynamoConnectionStore implements ConnectionStore {
 
   async commit(
     key: ConnectionKey,
-    fence: number,
+    fence: Fence,
     patch: ConnectionPatch,
     now: number,
   ): Promise<StoredConnection> {
@@ -93,19 +100,19 @@ export class DynamoConnectionStore implements ConnectionStore {
     const { set, remove } = this.patchClauses(x, key, patch, now);
     set.push(`${x.name(A.version)} = ${x.name(A.version)} + ${x.value(n(1))}`);
     remove.push(x.name(A.leaseUntil), x.name(A.leaseOwner));
-    const condition = `${x.name(A.version)} = ${x.value(n(fence))}`;
+    const condition = fenceCondition(x, fence);
     try {
       return await this.update('Commit', key, clauses(set, remove), condition, x);
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException)
-        throw new StaleFenceError(connectionKeyString(key), fence);
+        throw new StaleFenceError(connectionKeyString(key), fence.version);
       throw error;
     }
   }
 
   async put(
     key: ConnectionKey,
-    expectedVersion: number | null,
+    expected: Fence | null,
     value: NewConnection,
     now: number,
   ): Promise<StoredConnection> {
@@ -117,16 +124,40 @@ export class DynamoConnectionStore implements ConnectionStore {
       `${version} = if_not_exists(${version}, ${x.value(n(0))}) + ${x.value(n(1))}`,
       `${x.name(A.createdAt)} = if_not_exists(${x.name(A.createdAt)}, ${x.value(n(now))})`,
     );
+    if (expected === null) {
+      // A new life of this connection: fences of any earlier one can never match again.
+      set.push(`${x.name(A.incarnation)} = ${x.value(s(randomBytes(12).toString('base64url')))}`);
+    }
     remove.push(x.name(A.leaseUntil), x.name(A.leaseOwner));
     const condition =
-      expectedVersion === null
-        ? `attribute_not_exists(${x.name('pk')})`
-        : `${version} = ${x.value(n(expectedVersion))}`;
+      expected === null ? `attribute_not_exists(${x.name('pk')})` : fenceCondition(x, expected);
     try {
       return await this.update('Put', key, clauses(set, remove), condition, x);
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException)
-        throw new StaleFenceError(connectionKeyString(key), expectedVersion ?? 0);
+        throw new StaleFenceError(connectionKeyString(key), expected?.version ?? 0);
+      throw error;
+    }
+  }
+
+  async retryNow(key: ConnectionKey, expected: Fence, now: number): Promise<StoredConnection> {
+    const x = new ExpressionBuilder();
+    const set = [
+      `${x.name(A.status)} = ${x.value(s('failing'))}`,
+      `${x.name(A.nextRefreshAt)} = ${x.value(n(now))}`,
+      `${x.name(A.dueAt)} = ${x.value(n(now))}`,
+      `${x.name(A.dueShard)} = ${x.value(n(dueShardOf(key, this.shards)))}`,
+      `${x.name(A.failingSince)} = ${x.value(n(now))}`,
+      `${x.name(A.updatedAt)} = ${x.value(n(now))}`,
+      `${x.name(A.version)} = ${x.name(A.version)} + ${x.value(n(1))}`,
+    ];
+    const until = x.name(A.leaseUntil);
+    const condition = `${fenceCondition(x, expected)} AND (attribute_not_exists(${until}) OR ${until} < ${x.value(n(now))})`;
+    try {
+      return await this.update('Retry', key, clauses(set, [x.name(A.retryAfterUntil)]), condition, x);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException)
+        throw new StaleFenceError(connectionKeyString(key), expected.version);
       throw error;
     }
   }
@@ -177,10 +208,16 @@ export class DynamoConnectionStore implements ConnectionStore {
       if (v === null) remove.push(x.name(attr));
       else put(attr, v);
     };
-    const num = (v: number | null | undefined) => (v === undefined ? undefined : v === null ? null : n(v));
+    // Every stored time is clamped to what a JS number and `Date` hold exactly (the policy clamps
+    // provider times long before this; this is the last line, so no item becomes unreadable).
+    const time = (v: number) => n(Math.min(Math.max(0, Math.round(v)), MAX_STORED_TIME_MS));
+    const num = (v: number | null | undefined) => (v === undefined ? undefined : v === null ? null : time(v));
     const str = (v: string | null | undefined) => (v === undefined ? undefined : v === null ? null : s(v));
 
     put(A.status, s(patch.status));
+    if (patch.commitId !== undefined) put(A.commitId, s(patch.commitId));
+    if (patch.hasRefreshToken !== undefined) put(A.hasRefreshToken, { BOOL: patch.hasRefreshToken });
+    putOrRemove(A.retryAfterUntil, num(patch.retryAfterUntil));
     if (patch.secretsCiphertext !== undefined) {
       put(A.secrets, b(patch.secretsCiphertext));
       const gen = x.name(A.credentialGeneration);
@@ -194,11 +231,11 @@ export class DynamoConnectionStore implements ConnectionStore {
     if (patch.nextRefreshAt === null) {
       remove.push(x.name(A.nextRefreshAt), x.name(A.dueAt), x.name(A.dueShard));
     } else {
-      put(A.nextRefreshAt, n(patch.nextRefreshAt));
-      put(A.dueAt, n(patch.nextRefreshAt));
+      put(A.nextRefreshAt, time(patch.nextRefreshAt));
+      put(A.dueAt, time(patch.nextRefreshAt));
       put(A.dueShard, n(dueShardOf(key, this.shards)));
     }
-    put(A.failures, n(patch.consecutiveFailures));
+    put(A.failures, n(Math.min(patch.consecutiveFailures, 1_000_000)));
     putOrRemove(A.failingSince, num(patch.failingSince));
     putOrRemove(A.lastError, patch.lastError === null ? null : { M: marshall(patch.lastError) });
     if (patch.metadata !== undefined) put(A.metadata, { M: jsonMap(patch.metadata) });
@@ -257,6 +294,15 @@ export class DynamoConnectionStore implements ConnectionStore {
   private record(operation: string, units: number | undefined): void {
     if (units !== undefined) this.options.onConsumedCapacity?.(operation, units);
   }
+}
+
+/** `version = fence` and the same incarnation (absent on items written before incarnations). */
+function fenceCondition(x: ExpressionBuilder, fence: Fence): string {
+  const version = `${x.name(A.version)} = ${x.value(n(fence.version))}`;
+  const inc = x.name(A.incarnation);
+  return fence.incarnation === null
+    ? `${version} AND attribute_not_exists(${inc})`
+    : `${version} AND ${inc} = ${x.value(s(fence.incarnation))}`;
 }
 
 function clauses(set: readonly string[], remove: readonly string[]): string {

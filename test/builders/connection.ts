@@ -14,6 +14,7 @@ export function aNewConnection(overrides: Partial<NewConnection> = {}): NewConne
     provider: 'custom',
     status: 'active',
     secretsCiphertext: new Uint8Array([1, 2, 3, 4]),
+    hasRefreshToken: true,
     tokenType: 'Bearer',
     scope: 'openid offline_access',
     accessTokenExpiresAt: 1_800_000_000_000,

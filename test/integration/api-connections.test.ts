@@ -150,11 +150,21 @@ describe('connections API', () => {
     const fromJwt = await svc.api.put<ConnectionView>(conn('oidc', 'exp-jwt'), { access_token: jwt });
     expect(fromJwt.body.access_token_expires_at).toBe(new Date(exp * 1000).toISOString());
 
+    remember('rt-opaque-0001');
     const opaque = await svc.api.put<ConnectionView>(conn('oidc', 'exp-none'), {
       access_token: 'opaque-0001',
+      refresh_token: 'rt-opaque-0001',
     });
     expect(opaque.body.access_token_expires_at).toBeNull();
     expect(opaque.body.next_refresh_at).not.toBeNull(); // still kept alive
+
+    // Without a refresh token nothing can be refreshed: no keep-alive, nothing scheduled.
+    const bare = await svc.api.put<ConnectionView>(conn('oidc', 'exp-none-no-rt'), {
+      access_token: 'opaque-0002',
+    });
+    expect(bare.body.access_token_expires_at).toBeNull();
+    expect(bare.body.next_refresh_at).toBeNull();
+    expect(bare.body.status).toBe('active');
   });
 
   it('answers 400 with details for each invalid field, and for expires_in together with expires_at', async () => {

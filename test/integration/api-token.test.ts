@@ -3,6 +3,7 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ConnectionView } from '../../shared/api/schemas/connections';
 import type { AccessTokenView } from '../../shared/api/schemas/token';
+import { fenceOf } from '../../shared/ports/store';
 import { refreshConnection } from '../../shared/refresh/refresh-connection';
 import { decryptSecrets } from '../../shared/refresh/secrets';
 import { getRuntime } from '../../shared/runtime';
@@ -251,7 +252,7 @@ describe('token endpoint', () => {
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(Date.now() - started).toBeGreaterThanOrEqual(9_000); // it waited (about 10 s) first
     expect(oidc.stats().requests).toBe(0);
-    await rt.store.releaseLease(key, held.version);
+    await rt.store.releaseLease(key, fenceOf(held));
   }, 30_000);
 
   it('answers 400 with details for invalid query values, 404 for unknown connections', async () => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ConnectionKey } from '../../shared/domain/ids';
 import { createLocalKeyring } from '../../shared/keyring/local';
+import { fenceOf } from '../../shared/ports/store';
 import type { RefreshResult } from '../../shared/refresh/refresh-connection';
 import { decryptSecrets } from '../../shared/refresh/secrets';
 import { type Core, createCore } from '../support/core';
@@ -131,8 +132,14 @@ describe('refreshConnection under concurrency (oidc-provider, strict rotation)',
     const { secretsCiphertext: _keep, ...rest } = leased;
     await processA.store.commit(
       key,
-      leased.version,
-      { ...rest, lastRefreshAt: Date.now(), nextRefreshAt: Date.now() - 1_000, events: [] },
+      fenceOf(leased),
+      {
+        ...rest,
+        hasRefreshToken: true,
+        lastRefreshAt: Date.now(),
+        nextRefreshAt: Date.now() - 1_000,
+        events: [],
+      },
       Date.now(),
     );
 

@@ -3,6 +3,7 @@ import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/clie
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKmsKeyring } from '../../shared/keyring/kms';
+import { fenceOf } from '../../shared/ports/store';
 import { DynamoConnectionStore } from '../../shared/store/connections';
 import { createCore } from '../support/core';
 import { startTestDynalite, type TestDynamo } from '../support/dynamo';
@@ -78,8 +79,8 @@ describe('the cost of one scheduled refresh', () => {
       const { secretsCiphertext: _s, ...state } = c;
       await core.store.commit(
         key,
-        c.version,
-        { ...state, lastRefreshAt: now, nextRefreshAt: now - 1, events: [] },
+        fenceOf(c),
+        { ...state, hasRefreshToken: true, lastRefreshAt: now, nextRefreshAt: now - 1, events: [] },
         now,
       );
     }

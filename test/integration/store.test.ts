@@ -1,6 +1,7 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeaseHeldError, NotFoundError, StaleFenceError } from '../../shared/errors';
+import { fenceOf } from '../../shared/ports/store';
 import { DynamoConnectionStore } from '../../shared/store/connections';
 import { aConnectionKey, aNewConnection } from '../builders/connection';
 import { javaAvailable, startDynamoDbLocal, startTestDynalite, type TestDynamo } from '../support/dynamo';
@@ -52,7 +53,7 @@ describe.each(backends)('DynamoConnectionStore on %s', (_name, start) => {
 
     const late = store.commit(
       key,
-      paused.version,
+      fenceOf(paused),
       { ...aNewConnection({ secretsCiphertext: new Uint8Array([9]) }) },
       NOW + 40_000,
     );
@@ -68,7 +69,7 @@ describe.each(backends)('DynamoConnectionStore on %s', (_name, start) => {
     const leased = await store.acquireLease(key, { owner: 'a', now: NOW, leaseMs: 30_000 });
     const committed = await store.commit(
       key,
-      leased.version,
+      fenceOf(leased),
       aNewConnection({ secretsCiphertext: new Uint8Array([7, 7]), nextRefreshAt: NOW + 60_000 }),
       NOW + 1_000,
     );
@@ -89,7 +90,7 @@ describe.each(backends)('DynamoConnectionStore on %s', (_name, start) => {
       status: 'failing',
       consecutiveFailures: 1,
     });
-    const committed = await store.commit(key, leased.version, rest, NOW + 1);
+    const committed = await store.commit(key, fenceOf(leased), rest, NOW + 1);
     expect(committed).toMatchObject({ status: 'failing', consecutiveFailures: 1, credentialGeneration: 1 });
   });
 
@@ -99,7 +100,7 @@ describe.each(backends)('DynamoConnectionStore on %s', (_name, start) => {
     const leased = await store.acquireLease(key, { owner: 'a', now: NOW, leaseMs: 30_000 });
     await store.commit(
       key,
-      leased.version,
+      fenceOf(leased),
       aNewConnection({ status: 'needs_reauth', nextRefreshAt: null }),
       NOW,
     );
@@ -131,7 +132,7 @@ describe.each(backends)('DynamoConnectionStore on %s', (_name, start) => {
     const leased = await store.acquireLease(key, { owner: 'a', now: NOW, leaseMs: 30_000 });
     const committed = await store.commit(
       key,
-      leased.version,
+      fenceOf(leased),
       aNewConnection({ events: [event('evt_bbbbbbbbbbbb')] }),
       NOW,
     );
@@ -151,7 +152,7 @@ describe.each(backends)('DynamoConnectionStore on %s', (_name, start) => {
     await store.put(key, null, aNewConnection(), NOW);
     const first = await store.acquireLease(key, { owner: 'a', now: NOW, leaseMs: 10 });
     await store.acquireLease(key, { owner: 'b', now: NOW + 20, leaseMs: 30_000 });
-    await store.releaseLease(key, first.version);
+    await store.releaseLease(key, fenceOf(first));
     expect((await store.get(key))?.leaseOwner).toBe('b');
   });
 });

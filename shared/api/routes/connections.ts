@@ -1,11 +1,12 @@
 import type { ConnectionKey } from '../../domain/ids';
 import { resolveIntegration } from '../../providers/resolve';
+import { revivable } from '../../refresh/decide';
 import { importCredentials } from '../../refresh/import-credentials';
 import { refreshConnection } from '../../refresh/refresh-connection';
 import { listConnections } from '../../store/listing';
 import { decodeCursor, encodeCursor } from '../cursor';
 import type { ApiDeps } from '../deps';
-import { notFound } from '../errors';
+import { ApiError, notFound } from '../errors';
 import { checkImportPlaceholders } from '../placeholders';
 import { isUnusable, refreshError } from '../refresh-errors';
 import { type AnyRoute, type RouteDef, route } from '../route';
@@ -61,7 +62,8 @@ export const connectionRoutes: readonly AnyRoute<ApiDeps>[] = [
             : null;
       const { connection, created } = await importCredentials(rt.refresh, integration, keyOf(params), {
         accessToken: body.access_token,
-        refreshToken: body.refresh_token ?? null,
+        // Absent keeps a stored refresh token that is still good; null says there is none.
+        ...(body.refresh_token === undefined ? {} : { refreshToken: body.refresh_token }),
         expiresAt,
         tokenType: body.token_type ?? null,
         scope: body.scope ?? null,
@@ -145,6 +147,44 @@ export const connectionRoutes: readonly AnyRoute<ApiDeps>[] = [
     handle: async ({ deps: { rt }, params, remainingTimeMs }) => {
       const result = await refreshConnection(rt.refresh, keyOf(params), {
         trigger: 'forced',
+        remainingTimeMs,
+      });
+      if (isUnusable(result)) throw refreshError(result, rt.clock.now());
+      return { status: 200, body: connectionView(result.connection) };
+    },
+  }),
+  // For connections that reached `needs_reauth` without the provider rejecting their refresh token
+  // (failures that outlasted the retry horizon, or stored before misconfigurations stopped doing
+  // that). Calls the provider now; on success the connection is `active` again and
+  // `connection.recovered` is sent. A revoked grant, or a connection without a refresh token,
+  // answers 409: only its user can fix it. Any other status behaves like POST .../refresh.
+  apiRoute({
+    operationId: 'retryConnection',
+    summary: 'Retry a needs_reauth connection whose refresh token the provider never rejected',
+    tags: TAGS,
+    method: 'POST',
+    path: `${PATH}/retry`,
+    auth: 'admin',
+    params: connectionParamsSchema,
+    responses: { 200: viewBody, ...errorResponses(404, 409, 424, 502, 503) },
+    handle: async ({ deps: { rt }, params, remainingTimeMs }) => {
+      const key = keyOf(params);
+      const current = await rt.store.get(key);
+      if (current === null) throw notFound(`connection ${params.integration_id}/${params.connection_id}`);
+      if (current.status === 'needs_reauth' && !revivable(current, { trigger: 'forced', revive: true })) {
+        throw new ApiError(
+          409,
+          'conflict',
+          current.hasRefreshToken === false
+            ? 'the connection has no refresh token: only its end user can re-authorize it'
+            : 'the provider rejected this connection’s refresh token: only its end user can re-authorize it',
+          { connection: connectionView(current) },
+        );
+      }
+      const result = await refreshConnection(rt.refresh, key, {
+        trigger: 'forced',
+        revive: true,
+        snapshot: current,
         remainingTimeMs,
       });
       if (isUnusable(result)) throw refreshError(result, rt.clock.now());

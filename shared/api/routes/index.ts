@@ -3,7 +3,9 @@ import type { AnyRoute } from '../route';
 import { apiKeyRoutes } from './api-keys';
 import { connectRoutes } from './connect';
 import { connectionRoutes } from './connections';
+import { connectionBatchRoutes } from './connections-batch';
 import { healthRoutes } from './health';
+import { integrationRetryRoutes } from './integration-retry';
 import { integrationRoutes } from './integrations';
 import { metaRoutes } from './meta';
 import { tokenRoutes } from './token';
@@ -13,6 +15,9 @@ export const routes: readonly AnyRoute<ApiDeps>[] = [
   ...healthRoutes,
   ...metaRoutes(() => routes),
   ...integrationRoutes,
+  ...integrationRetryRoutes,
+  // Before connectionRoutes: `batch` is also a valid connection id (its PUT/GET/DELETE stay theirs).
+  ...connectionBatchRoutes,
   ...connectionRoutes,
   ...tokenRoutes,
   ...connectRoutes,
