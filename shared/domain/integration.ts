@@ -67,6 +67,10 @@ export interface ResolvedIntegration {
   readonly tokenPath: string | null;
   readonly acceptJsonHeader: boolean;
   readonly jsonBody: boolean;
+  /** The provider's documented hard end of a grant, counted from authorization (`null` = unknown / none). */
+  readonly grantLifetimeSeconds?: number | null;
+  /** The provider's documented refresh-token idle lifetime (`null` = unknown / none). */
+  readonly refreshTokenIdleSeconds?: number | null;
   readonly webhookUrl: string | null;
   readonly refresh: RefreshSettings;
 }

@@ -109,6 +109,8 @@ export function resolveIntegration(
     tokenPath: provider.token_path,
     acceptJsonHeader: provider.accept_json_header,
     jsonBody: provider.json_body,
+    grantLifetimeSeconds: provider.grant_lifetime_seconds,
+    refreshTokenIdleSeconds: provider.refresh_token_idle_seconds,
     webhookUrl: config.webhook_url ?? null,
     refresh: resolveRefreshSettings(config.refresh, provider),
   };
@@ -119,7 +121,7 @@ export function resolveIntegration(
  * window (so one failed keep-alive still leaves time), and at least daily (design.md).
  */
 export function defaultKeepaliveSeconds(provider: ProviderDefinition): number {
-  const idle = provider.refresh_token_idle_expiry_seconds;
+  const idle = provider.refresh_token_idle_seconds;
   if (idle === null) return DEFAULT_REFRESH_SETTINGS.keepaliveSeconds;
   return Math.max(60, Math.min(DEFAULT_REFRESH_SETTINGS.keepaliveSeconds, Math.floor(idle / 2)));
 }

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { fillTokenUrl } from '../../../shared/oauth/url';
 import { PROVIDERS } from '../../../shared/providers/catalogue';
-import { providerDefinitionSchema } from '../../../shared/providers/schema';
+import {
+  BEHAVIOUR_NAMES,
+  type ProviderDefinition,
+  providerDefinitionSchema,
+  sourcesOf,
+} from '../../../shared/providers/schema';
 
 const entries = Object.entries(PROVIDERS);
 const catalogued = entries.filter(([key]) => key !== 'custom');
@@ -15,6 +21,15 @@ function placeholders(url: string): string[] {
   return [...url.matchAll(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1] ?? '');
 }
 
+/** A plain (unfrozen, deep) copy of an entry to break in a test. */
+function copyOf(key: string): ProviderDefinition {
+  return structuredClone(provider(key)) as ProviderDefinition;
+}
+
+function issuePaths(input: unknown): string[] {
+  return (providerDefinitionSchema.safeParse(input).error?.issues ?? []).map((issue) => issue.path.join('.'));
+}
+
 describe('PROVIDERS', () => {
   it.each(entries)('%s validates against providerDefinitionSchema', (_key, definition) => {
     expect(providerDefinitionSchema.safeParse(definition).error).toBeUndefined();
@@ -24,19 +39,84 @@ describe('PROVIDERS', () => {
     expect(definition.key).toBe(key);
   });
 
-  it('holds at least 12 providers plus custom', () => {
-    expect(catalogued.length).toBeGreaterThanOrEqual(12);
+  it('holds at least 60 providers plus custom', () => {
+    expect(catalogued.length).toBeGreaterThanOrEqual(60);
     expect(PROVIDERS.custom).toBeDefined();
   });
 
-  it.each(catalogued)('%s has an https token URL', (_key, definition) => {
-    expect(definition.token_url).not.toBeNull();
-    expect(new URL((definition.token_url ?? '').replace(/\{\w+\}/g, 'x')).protocol).toBe('https:');
+  it('holds every provider the catalogue promises', () => {
+    const promised = [
+      'quickbooks',
+      'zoho',
+      'zoom',
+      'dropbox',
+      'zendesk',
+      'reddit',
+      'adobe_sign',
+      'docusign',
+      'pipedrive',
+      'calendly',
+      'asana',
+      'clickup',
+      'linear',
+      'airtable',
+      'figma',
+      'miro',
+      'monday',
+      'spotify',
+      'twitter',
+      'linkedin',
+      'discord',
+      'twitch',
+      'shopify',
+      'stripe_connect',
+      'square',
+      'mailchimp',
+      'constant_contact',
+      'typeform',
+      'webflow',
+      'wrike',
+      'smartsheet',
+      'procore',
+      'servicetitan',
+      'netsuite',
+      'sage',
+      'freshbooks',
+      'gusto',
+      'deel',
+      'okta',
+      'auth0',
+      'keycloak',
+      'microsoft',
+      'google',
+      'github_app',
+      // Other code and tests depend on these keys.
+      'salesforce',
+      'xero',
+      'hubspot',
+      'slack',
+      'github',
+      'box',
+      'atlassian',
+      'notion',
+      'intercom',
+      'cognito',
+    ];
+    expect(promised.filter((key) => PROVIDERS[key] === undefined)).toEqual([]);
   });
 
-  it.each(catalogued)('%s has an https authorization URL', (_key, definition) => {
-    expect(definition.authorization_url).not.toBeNull();
-    expect(new URL((definition.authorization_url ?? '').replace(/\{\w+\}/g, 'x')).protocol).toBe('https:');
+  it.each(catalogued)('%s has an https token URL, or says the integration must give one', (_key, d) => {
+    if (d.token_url === null) {
+      expect(d.notes).toMatch(/token_url/);
+      expect(d.behaviours.token_url.known).toBe(false);
+    } else {
+      expect(new URL(d.token_url.replace(/\{\w+\}/g, 'x')).protocol).toBe('https:');
+    }
+  });
+
+  it.each(catalogued)('%s has an https authorization URL or none', (_key, d) => {
+    if (d.authorization_url !== null)
+      expect(new URL(d.authorization_url.replace(/\{\w+\}/g, 'x')).protocol).toBe('https:');
   });
 
   it.each(catalogued)('%s gives every URL placeholder a default or documents it in notes', (_key, d) => {
@@ -47,38 +127,147 @@ describe('PROVIDERS', () => {
     }
   });
 
+  it.each(catalogued.filter(([, d]) => d.token_url?.includes('{')))(
+    '%s token URL fills through the placeholder mechanism',
+    (_key, d) => {
+      const values = Object.fromEntries(placeholders(d.token_url ?? '').map((name) => [name, 'acme-1']));
+      const filled = fillTokenUrl(d.token_url ?? '', { ...values, ...d.url_param_defaults });
+      expect(new URL(filled).hostname).toMatch(/^[a-z0-9.-]+$/);
+      expect(filled).not.toMatch(/[{}]/);
+    },
+  );
+
   it.each(entries)('%s has a reuse grace exactly when it rotates refresh tokens', (_key, definition) => {
     if (definition.rotates_refresh_token) expect(definition.reuse_grace_seconds).not.toBeNull();
     else expect(definition.reuse_grace_seconds).toBeNull();
   });
 
-  it('lets nobody edit an entry', () => {
-    expect(Object.isFrozen(PROVIDERS)).toBe(true);
-    expect(Object.isFrozen(provider('google'))).toBe(true);
-    expect(Object.isFrozen(provider('google').authorization_params)).toBe(true);
+  it.each(entries)('%s states every behaviour with a source or as explicitly unknown', (_key, d) => {
+    expect(Object.keys(d.behaviours).sort()).toEqual([...BEHAVIOUR_NAMES].sort());
+    for (const name of BEHAVIOUR_NAMES) {
+      const fact = d.behaviours[name];
+      if (fact.known) expect(new URL(fact.source).protocol, name).toBe('https:');
+      else expect(fact.note.length, name).toBeGreaterThan(0);
+    }
+    for (const q of d.quirks) expect(new URL(q.source).protocol).toBe('https:');
+    expect(sourcesOf(d).length).toBeGreaterThan(0);
   });
 
-  it('marks only notion and intercom as non-expiring', () => {
+  it.each(entries)('%s flat lifetimes are exactly the documented ones', (_key, d) => {
+    const value = (fact: (typeof d.behaviours)['grant_lifetime_seconds']) => (fact.known ? fact.value : null);
+    expect(d.grant_lifetime_seconds).toBe(value(d.behaviours.grant_lifetime_seconds));
+    expect(d.refresh_token_idle_seconds).toBe(value(d.behaviours.refresh_token_idle_seconds));
+  });
+
+  it('lets nobody edit an entry, its behaviours or its quirks', () => {
+    expect(Object.isFrozen(PROVIDERS)).toBe(true);
+    const google = provider('google');
+    expect(Object.isFrozen(google)).toBe(true);
+    expect(Object.isFrozen(google.authorization_params)).toBe(true);
+    expect(Object.isFrozen(google.behaviours.refresh_token_idle_seconds)).toBe(true);
+    expect(Object.isFrozen(google.quirks)).toBe(true);
+  });
+
+  it('marks as non-expiring only providers whose tokens do not expire', () => {
     const nonExpiring = entries.filter(([, d]) => d.expiry_fallback === 'non_expiring').map(([k]) => k);
-    expect(nonExpiring.sort()).toEqual(['intercom', 'notion']);
+    expect(nonExpiring.sort()).toEqual(['clickup', 'intercom', 'mailchimp', 'notion']);
   });
 });
 
-describe('provider facts (providers.md)', () => {
-  it('google posts its client credentials, never rotates, and asks for offline access with consent', () => {
+describe('providerDefinitionSchema (sourced behaviour)', () => {
+  it('accepts an unchanged copy', () => {
+    expect(issuePaths(copyOf('box'))).toEqual([]);
+  });
+
+  it('rejects an entry missing a behaviour', () => {
+    const entry = copyOf('box') as unknown as { behaviours: Record<string, unknown> };
+    delete entry.behaviours.grant_lifetime_seconds;
+    expect(issuePaths(entry)).toContain('behaviours.grant_lifetime_seconds');
+  });
+
+  it('rejects a known behaviour without a source, or with a non-https one', () => {
+    const entry = copyOf('box') as unknown as { behaviours: Record<string, Record<string, unknown>> };
+    const fact = entry.behaviours.rotates_refresh_token;
+    if (fact === undefined) throw new Error('box has no rotation fact');
+    delete fact.source;
+    expect(issuePaths(entry).some((p) => p.startsWith('behaviours.rotates_refresh_token'))).toBe(true);
+    fact.source = 'http://developer.box.com/';
+    expect(issuePaths(entry).some((p) => p.startsWith('behaviours.rotates_refresh_token'))).toBe(true);
+  });
+
+  it('rejects an unknown behaviour that does not say why', () => {
+    const entry = copyOf('box') as unknown as { behaviours: Record<string, unknown> };
+    entry.behaviours.expires_in = { known: false };
+    expect(issuePaths(entry).some((p) => p.startsWith('behaviours.expires_in'))).toBe(true);
+  });
+
+  it('rejects a quirk without a source', () => {
+    const entry = copyOf('calendly') as unknown as { quirks: Record<string, unknown>[] };
+    entry.quirks.push({ text: 'Something surprising.' });
+    expect(issuePaths(entry).some((p) => p.startsWith('quirks'))).toBe(true);
+  });
+
+  it('rejects an entry that cites no documentation at all', () => {
+    const entry = copyOf('custom');
+    entry.quirks = [];
+    expect(issuePaths(entry)).toContain('behaviours');
+  });
+
+  it('rejects flat fields that contradict the documentation', () => {
+    const rotation = copyOf('box');
+    rotation.rotates_refresh_token = false;
+    rotation.reuse_grace_seconds = null;
+    expect(issuePaths(rotation)).toContain('behaviours.rotates_refresh_token');
+
+    const grace = copyOf('box');
+    grace.reuse_grace_seconds = 60;
+    expect(issuePaths(grace)).toContain('behaviours.reuse_grace_seconds');
+
+    const idle = copyOf('box');
+    idle.refresh_token_idle_seconds = 90 * 86_400;
+    expect(issuePaths(idle)).toContain('behaviours.refresh_token_idle_seconds');
+
+    const grant = copyOf('spotify');
+    grant.grant_lifetime_seconds = null;
+    expect(issuePaths(grant)).toContain('behaviours.grant_lifetime_seconds');
+
+    const auth = copyOf('docusign');
+    auth.client_auth = 'client_secret_post';
+    expect(issuePaths(auth)).toContain('behaviours.client_auth');
+
+    const url = copyOf('procore');
+    url.token_url = 'https://login-sandbox.procore.com/oauth/token';
+    expect(issuePaths(url)).toContain('behaviours.token_url');
+  });
+
+  it('allows a modelled grace shorter than the documented one, never longer', () => {
+    const shorter = copyOf('microsoft');
+    shorter.behaviours.reuse_grace_seconds = {
+      known: true,
+      value: 7_200,
+      source: 'https://learn.microsoft.com/en-us/entra/identity-platform/refresh-tokens',
+    };
+    expect(issuePaths(shorter)).toEqual(['behaviours.reuse_grace_seconds']);
+    shorter.behaviours.reuse_grace_seconds.value = 90 * 86_400;
+    expect(issuePaths(shorter)).toEqual([]);
+  });
+});
+
+describe('provider facts', () => {
+  it('google posts its client credentials, never rotates, asks for offline access, idles out after six months', () => {
     const google = provider('google');
     expect(google.token_url).toBe('https://oauth2.googleapis.com/token');
     expect(google.client_auth).toBe('client_secret_post');
     expect(google.rotates_refresh_token).toBe(false);
     expect(google.authorization_params).toEqual({ access_type: 'offline', prompt: 'consent' });
-    expect(google.refresh_token_idle_expiry_seconds).toBeLessThanOrEqual(183 * 86_400);
+    expect(google.refresh_token_idle_seconds).toBe(180 * 86_400);
   });
 
   it('xero rotates with a 30-minute grace and idles out after 60 days', () => {
     const xero = provider('xero');
     expect(xero.rotates_refresh_token).toBe(true);
     expect(xero.reuse_grace_seconds).toBe(1_800);
-    expect(xero.refresh_token_idle_expiry_seconds).toBe(60 * 86_400);
+    expect(xero.refresh_token_idle_seconds).toBe(60 * 86_400);
     expect(xero.default_scopes).toContain('offline_access');
   });
 
@@ -111,16 +300,49 @@ describe('provider facts (providers.md)', () => {
     expect(microsoft.default_scopes).toContain('offline_access');
   });
 
-  it('dropbox asks for offline tokens at authorization', () => {
+  it('zoho templates the data centre, defaults it to zoho.com and fills it per data centre', () => {
+    const zoho = provider('zoho');
+    expect(zoho.url_param_defaults).toEqual({ dc: 'zoho.com' });
+    expect(fillTokenUrl(zoho.token_url ?? '', { dc: 'zoho.eu' })).toBe(
+      'https://accounts.zoho.eu/oauth/v2/token',
+    );
+    expect(zoho.rotates_refresh_token).toBe(false);
+  });
+
+  it('dropbox asks for offline tokens and reddit for permanent ones at authorization', () => {
     expect(provider('dropbox').authorization_params).toEqual({ token_access_type: 'offline' });
+    expect(provider('reddit').authorization_params).toEqual({ duration: 'permanent' });
   });
 
   it('notion sends a JSON body', () => {
     expect(provider('notion').json_body).toBe(true);
   });
 
-  it('zendesk asks for an explicit access-token lifetime', () => {
-    expect(provider('zendesk').refresh_params.expires_in).toMatch(/^\d+$/);
+  it('zendesk asks for an explicit access-token lifetime, since it omits one unless asked', () => {
+    const zendesk = provider('zendesk');
+    expect(zendesk.refresh_params.expires_in).toMatch(/^\d+$/);
+    expect(zendesk.behaviours.expires_in).toMatchObject({ known: true, value: 'on_request' });
+  });
+
+  it('documents hard grant ends (LinkedIn, Spotify, QuickBooks) and idle expiries (Adobe Sign, Box, Miro)', () => {
+    expect(provider('linkedin').grant_lifetime_seconds).toBe(365 * 86_400);
+    expect(provider('spotify').grant_lifetime_seconds).toBe(180 * 86_400);
+    expect(provider('quickbooks').grant_lifetime_seconds).toBe(5 * 365 * 86_400);
+    expect(provider('adobe_sign').refresh_token_idle_seconds).toBe(60 * 86_400);
+    expect(provider('box').refresh_token_idle_seconds).toBe(60 * 86_400);
+    expect(provider('miro').refresh_token_idle_seconds).toBe(60 * 86_400);
+  });
+
+  it('single-use rotations with no grace where documented (Calendly, Procore, GitHub App, Box)', () => {
+    for (const key of ['calendly', 'procore', 'github_app', 'box']) {
+      expect(provider(key), key).toMatchObject({ rotates_refresh_token: true, reuse_grace_seconds: 0 });
+    }
+  });
+
+  it('square keeps its refresh token (code flow) and answers with expires_at', () => {
+    const square = provider('square');
+    expect(square.rotates_refresh_token).toBe(false);
+    expect(square.behaviours.expires_in).toMatchObject({ known: true, value: 'expires_at' });
   });
 
   it('custom has no token URL and assumes strict single-use rotation', () => {

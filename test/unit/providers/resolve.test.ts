@@ -150,9 +150,28 @@ describe('resolveIntegration', () => {
   it('derives a keep-alive shorter than a day from a short idle expiry', () => {
     const xero = PROVIDERS.xero;
     if (xero === undefined) throw new Error('xero missing');
-    expect(defaultKeepaliveSeconds({ ...xero, refresh_token_idle_expiry_seconds: 7_200 })).toBe(3_600);
-    expect(defaultKeepaliveSeconds({ ...xero, refresh_token_idle_expiry_seconds: 172_800 })).toBe(86_400);
-    expect(defaultKeepaliveSeconds({ ...xero, refresh_token_idle_expiry_seconds: null })).toBe(86_400);
+    expect(defaultKeepaliveSeconds({ ...xero, refresh_token_idle_seconds: 7_200 })).toBe(3_600);
+    expect(defaultKeepaliveSeconds({ ...xero, refresh_token_idle_seconds: 172_800 })).toBe(86_400);
+    expect(defaultKeepaliveSeconds({ ...xero, refresh_token_idle_seconds: null })).toBe(86_400);
+  });
+
+  it("passes on the provider's documented grant lifetime and refresh-token idle lifetime", () => {
+    const spotify = resolveIntegration('int-1', config({ provider: 'spotify' }));
+    expect(spotify.grantLifetimeSeconds).toBe(180 * 86_400);
+    expect(spotify.refreshTokenIdleSeconds).toBeNull();
+    const box = resolveIntegration('int-1', config({ provider: 'box' }));
+    expect(box.refreshTokenIdleSeconds).toBe(60 * 86_400);
+    expect(box.grantLifetimeSeconds).toBeNull();
+  });
+
+  it('requires token_url for a catalogue provider whose token URL is not documented', () => {
+    expect(isServiceError(resolveError(config({ provider: 'sage' })), 'config_invalid')).toBe(true);
+    const resolved = resolveIntegration(
+      'int-1',
+      config({ provider: 'sage', token_url: 'https://oauth.example/token' }),
+    );
+    expect(resolved.tokenUrl).toBe('https://oauth.example/token');
+    expect(resolved.rotatesRefreshToken).toBe(true);
   });
 
   it('keeps a keep-alive the integration sets, even past the derived one', () => {
