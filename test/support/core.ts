@@ -49,6 +49,8 @@ export interface CoreOptions {
   readonly options?: Parameters<typeof parseRefreshOptions>[0];
   readonly publisher?: RecordingPublisher;
   readonly owner?: string;
+  /** Jitter source (seeded in randomised tests). @default Math.random */
+  readonly random?: () => number;
 }
 
 /** One "process" of the service: its own store client, caches, single-flight map and lease owner id. */
@@ -67,7 +69,7 @@ export function createCore(opts: CoreOptions) {
     tokenClient: opts.tokenClient ?? createTokenClient({ allowPrivateUrls: true }),
     publisher,
     clock,
-    random: Math.random,
+    random: opts.random ?? Math.random,
     logger,
     options: parseRefreshOptions({
       providerTimeoutMs: 2_000,
@@ -96,19 +98,16 @@ export function createCore(opts: CoreOptions) {
         clientSecret,
       );
     },
-    async importConnection(
-      key: ConnectionKey,
-      input: Partial<CredentialsInput> & { refreshToken: string | null },
-    ) {
+    async importConnection(key: ConnectionKey, input: Partial<CredentialsInput>) {
       rememberSecret(input.accessToken, input.refreshToken);
       const { integration } = await integrations.get(key.integrationId);
       return importCredentials(
-        { store, keyring, publisher, clock, random: Math.random, logger },
+        { store, keyring, publisher, clock, random: opts.random ?? Math.random, logger },
         integration,
         key,
         {
           accessToken: input.accessToken ?? `imported-${randomBytes(12).toString('hex')}`,
-          refreshToken: input.refreshToken,
+          ...(input.refreshToken === undefined ? {} : { refreshToken: input.refreshToken }),
           expiresAt: input.expiresAt ?? clock.now() + 3_600_000,
           tokenType: input.tokenType ?? 'Bearer',
           scope: input.scope ?? null,
