@@ -295,6 +295,65 @@ describe('connections API', () => {
     expect(double.requests.count).toBe(calls);
   });
 
+  it('POST refresh during a backoff without Retry-After calls the provider now (no replayed error)', async () => {
+    await importGrant('flaky', 'backoff');
+    double.setMode({ mode: 'status', status: 503 });
+    expect((await svc.api.post(`${conn('flaky', 'backoff')}/refresh`)).status).toBe(503);
+    double.setMode('proxy');
+    const calls = double.requests.count;
+    const now = await svc.api.post<ConnectionView>(`${conn('flaky', 'backoff')}/refresh`);
+    expect(now.status).toBe(200);
+    expect(now.body).toMatchObject({ status: 'active', last_error: null });
+    expect(double.requests.count).toBe(calls + 1);
+  });
+
+  it('a connection without a refresh token: forced refresh is 409 saying why; never scheduled', async () => {
+    remember('at-no-rt-00000001');
+    const put = await svc.api.put<ConnectionView>(conn('flaky', 'no-rt'), {
+      access_token: 'at-no-rt-00000001',
+      expires_in: 3599,
+    });
+    expect(put.status).toBe(201);
+    expect(put.body.status).toBe('active');
+    const calls = double.requests.count;
+    const res = await svc.api.post(`${conn('flaky', 'no-rt')}/refresh`);
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('conflict');
+    expect(res.body.error.message).toContain('no refresh token');
+    const forced = await svc.api.get(`${conn('flaky', 'no-rt')}/token?force_refresh=true`);
+    expect(forced.status).toBe(409);
+    expect(double.requests.count).toBe(calls);
+    const view = await svc.api.get<ConnectionView>(conn('flaky', 'no-rt'));
+    expect(view.body.status).toBe('active');
+  });
+
+  it('POST .../retry: 409 for a revoked grant; a misconfiguration stays failing and the integration retry makes it due', async () => {
+    await importGrant('flaky', 'revoked-retry');
+    double.setMode({ mode: 'status', status: 400, body: { error: 'invalid_grant' } });
+    expect((await svc.api.post(`${conn('flaky', 'revoked-retry')}/refresh`)).status).toBe(424);
+    const retry = await svc.api.post(`${conn('flaky', 'revoked-retry')}/retry`);
+    expect(retry.status).toBe(409);
+    expect(retry.body.error.message).toContain('rejected');
+
+    await importGrant('flaky', 'misconfigured');
+    double.setMode({ mode: 'status', status: 401, body: { error: 'invalid_client' } });
+    expect((await svc.api.post(`${conn('flaky', 'misconfigured')}/refresh`)).status).toBe(502);
+    const held = await svc.api.get<ConnectionView>(conn('flaky', 'misconfigured'));
+    expect(held.body.status).toBe('failing');
+    const retried = await svc.api.post<{ retried: number; complete: boolean }>(
+      '/v1/integrations/flaky/retry',
+    );
+    expect(retried.status).toBe(200);
+    expect(retried.body).toMatchObject({ complete: true });
+    expect(retried.body.retried).toBeGreaterThanOrEqual(1);
+    const due = await svc.api.get<ConnectionView>(conn('flaky', 'misconfigured'));
+    expect(Date.parse(due.body.next_refresh_at ?? '')).toBeLessThanOrEqual(Date.now());
+    double.setMode('proxy');
+    const back = await svc.api.post<ConnectionView>(`${conn('flaky', 'misconfigured')}/retry`);
+    expect(back.status).toBe(200);
+    expect(back.body.status).toBe('active');
+  });
+
   it('POST refresh with an unusable answer: 502 provider_error with details.provider_error', async () => {
     await importGrant('flaky', 'bad-client');
     double.setMode({
