@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { KMSClient } from '@aws-sdk/client-kms';
+import { GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createKmsKeyring } from '../../../shared/keyring/kms';
@@ -43,6 +43,22 @@ describe.each(adapters)('$name', ({ make }) => {
       // Assess
       expect(plaintext).toEqual(secret);
       expect(Buffer.from(ciphertext).includes(Buffer.from(secret))).toBe(false);
+    });
+
+    it('seals with a prepared sealer, later, without a call to the key service', async () => {
+      const keyring = make();
+      const sealer = await keyring.prepareSeal(aContext());
+      // From here on the key service throttles data-key requests: the seal must not need one.
+      kms.on(GenerateDataKeyCommand).rejects(new Error('ThrottlingException'));
+      const ciphertext = sealer.seal(secret);
+      expect(await make().decrypt(ciphertext, aContext())).toEqual(secret);
+      expect(() => sealer.seal(secret)).toThrow(/once/);
+    });
+
+    it('a disposed sealer seals nothing', async () => {
+      const sealer = await make().prepareSeal(aContext());
+      sealer.dispose();
+      expect(() => sealer.seal(secret)).toThrow();
     });
 
     it('decrypts on a cold instance what another instance encrypted', async () => {
