@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ConnectionKey } from '../../shared/domain/ids';
 import { ServiceError, StaleFenceError } from '../../shared/errors';
@@ -219,6 +219,39 @@ describe('grant safety', () => {
     expect(raw.$metadata.httpStatusCode).toBe(200);
     const legacy = await core.store.get({ integrationId: 'static', connectionId: 'legacy-huge' });
     expect(legacy?.accessTokenExpiresAt).toBe(Date.UTC(9999, 11, 31, 23, 59, 59, 999));
+  });
+
+  it("a ciphertext copied from one connection's item into another's fails to decrypt; no provider call", async () => {
+    const a = await connection('static');
+    const b = await connection('static');
+    const itemA = await dynamo.client.send(
+      new GetItemCommand({
+        TableName: table,
+        Key: { pk: { S: integrationPk('static') }, sk: { S: connectionSk(a.key.connectionId) } },
+      }),
+    );
+    const stolen = itemA.Item?.[A.secrets];
+    expect(stolen?.B?.length).toBeGreaterThan(0);
+    await dynamo.client.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: { pk: { S: integrationPk('static') }, sk: { S: connectionSk(b.key.connectionId) } },
+        UpdateExpression: 'SET #s = :s',
+        ExpressionAttributeNames: { '#s': A.secrets },
+        ExpressionAttributeValues: { ':s': stolen ?? { B: new Uint8Array() } },
+      }),
+    );
+
+    await expect(core.refresh(b.key, { trigger: 'forced' })).rejects.toMatchObject({
+      code: 'decrypt_failed',
+    });
+    await expect(decryptSecrets(keyring, await stored(b.key))).rejects.toMatchObject({
+      code: 'decrypt_failed',
+    });
+    expect(double.requests.count).toBe(0);
+    expect((await stored(b.key)).leaseUntil).toBeNull();
+    // A itself is untouched and still works.
+    expect((await core.refresh(a.key, { trigger: 'forced' })).outcome).toBe('refreshed');
   });
 
   it('a worker that leased a deleted connection cannot commit over the re-created one, even at the same version', async () => {
