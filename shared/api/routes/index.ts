@@ -8,6 +8,7 @@ import { healthRoutes } from './health';
 import { integrationRetryRoutes } from './integration-retry';
 import { integrationRoutes } from './integrations';
 import { metaRoutes } from './meta';
+import { providerRoutes } from './providers';
 import { tokenRoutes } from './token';
 
 /** Every route of api.md (and its extensions), in match order. */
@@ -22,4 +23,5 @@ export const routes: readonly AnyRoute<ApiDeps>[] = [
   ...tokenRoutes,
   ...connectRoutes,
   ...apiKeyRoutes,
+  ...providerRoutes,
 ];
