@@ -21,6 +21,7 @@ import type {
   integrationListSchema,
   integrationSchema,
 } from './schemas/integrations';
+import type { providerListSchema, providerSchema } from './schemas/providers';
 import type { accessTokenSchema, tokenQuerySchema } from './schemas/token';
 
 export type Health = z.output<typeof healthSchema>;
@@ -33,6 +34,8 @@ export type ConnectionList = z.output<typeof connectionListSchema>;
 export type AccessToken = z.output<typeof accessTokenSchema>;
 export type ConnectSessionInput = z.input<typeof createConnectSessionSchema>;
 export type ConnectSession = z.output<typeof connectSessionSchema>;
+export type Provider = z.output<typeof providerSchema>;
+export type ProviderList = z.output<typeof providerListSchema>;
 
 // Query values travel as strings; the server coerces them, so the client takes their natural types.
 export type TokenQuery = {
@@ -126,6 +129,10 @@ export function createApiClient(options: ApiClientOptions) {
       call<ConnectionList>('GET', '/v1/connections', undefined, query),
     createConnectSession: (body: ConnectSessionInput) =>
       call<ConnectSession>('POST', '/v1/connect-sessions', body),
+    /** The provider catalogue: each documented behaviour with its source (any key). */
+    listProviders: () => call<ProviderList>('GET', '/v1/providers'),
+    /** One catalogue provider; 404 `not_found` for an unknown one. */
+    getProvider: (provider: string) => call<Provider>('GET', `/v1/providers/${encodeURIComponent(provider)}`),
   };
 }
 
