@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { API_KEY_FILE, WEBHOOK_SECRET_FILE } from './config';
 import { watchParent } from './parent-watch';
 import { type LocalRuntime, startLocalRuntime } from './runtime';
+import { writeRuntimeUrl } from './runtime-url';
 
 const args = process.argv.slice(2);
 const demo = args.includes('--demo');
@@ -24,6 +25,8 @@ async function main(): Promise<void> {
   const demoDefaults: Record<string, string> = demo ? { SCAN_INTERVAL_SECONDS: '2', LOG_LEVEL: 'warn' } : {};
   const env = Object.fromEntries(Object.entries(demoDefaults).filter(([name]) => !process.env[name]));
   const runtime = await startLocalRuntime({ env });
+  // For `npm run keys`: the URL of the service that holds this DATA_DIR.
+  const removeUrl = await writeRuntimeUrl(runtime.dataDir, runtime.url);
   let stopDemo: (() => Promise<void>) | undefined;
   let signals = 0;
   const shutdown = (signal: string) => {
@@ -35,6 +38,7 @@ async function main(): Promise<void> {
     console.log(`\n${signal}: stopping (waiting for in-flight work; press Ctrl-C again to force)`);
     void (async () => {
       await stopDemo?.();
+      await removeUrl();
       await runtime.stop();
       process.exit(0);
     })().catch((error: unknown) => {

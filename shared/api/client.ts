@@ -8,6 +8,7 @@
  * pulls in neither zod nor any server code, and does not re-validate answers at run time.
  */
 import type * as z from 'zod';
+import type { apiKeyListSchema, createApiKeySchema, createdApiKeySchema } from './schemas/api-keys';
 import type { healthSchema } from './schemas/common';
 import type { connectSessionSchema, createConnectSessionSchema } from './schemas/connect';
 import type {
@@ -34,6 +35,10 @@ export type ConnectionList = z.output<typeof connectionListSchema>;
 export type AccessToken = z.output<typeof accessTokenSchema>;
 export type ConnectSessionInput = z.input<typeof createConnectSessionSchema>;
 export type ConnectSession = z.output<typeof connectSessionSchema>;
+export type ApiKeyInput = z.input<typeof createApiKeySchema>;
+export type CreatedApiKey = z.output<typeof createdApiKeySchema>;
+export type ApiKeyList = z.output<typeof apiKeyListSchema>;
+export type ApiKey = ApiKeyList['items'][number];
 export type Provider = z.output<typeof providerSchema>;
 export type ProviderList = z.output<typeof providerListSchema>;
 
@@ -129,6 +134,12 @@ export function createApiClient(options: ApiClientOptions) {
       call<ConnectionList>('GET', '/v1/connections', undefined, query),
     createConnectSession: (body: ConnectSessionInput) =>
       call<ConnectSession>('POST', '/v1/connect-sessions', body),
+    /** Admin scope. The answer's `api_key` is the only time the key is shown. */
+    createApiKey: (body: ApiKeyInput) => call<CreatedApiKey>('POST', '/v1/api-keys', body),
+    /** Every active key, the configured admin key included (never the keys themselves). */
+    listApiKeys: () => call<ApiKeyList>('GET', '/v1/api-keys'),
+    /** 409 `conflict` for the calling key itself and for the configured admin key. */
+    deleteApiKey: (keyId: string) => call<void>('DELETE', `/v1/api-keys/${encodeURIComponent(keyId)}`),
     /** The provider catalogue: each documented behaviour with its source (any key). */
     listProviders: () => call<ProviderList>('GET', '/v1/providers'),
     /** One catalogue provider; 404 `not_found` for an unknown one. */

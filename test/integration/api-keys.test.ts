@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { timingSafeEqual } from 'node:crypto';
+import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { NotFoundError, ServiceError } from '../../shared/errors';
@@ -304,4 +306,72 @@ describe('API keys over the API (/v1/api-keys)', () => {
     expect(Object.keys(doc.body.paths['/v1/api-keys'] ?? {}).sort()).toEqual(['get', 'post']);
     expect(Object.keys(doc.body.paths['/v1/api-keys/{key_id}'] ?? {})).toEqual(['delete']);
   });
+});
+
+describe('npm run keys against a running service', () => {
+  let svc: ApiRuntime;
+  beforeAll(async () => {
+    svc = await startApiRuntime();
+  }, 60_000);
+  afterAll(async () => svc?.stop());
+
+  /** The real CLI in its own process, as `npm run keys -- ...` runs it. */
+  async function keys(args: string[], env: Record<string, string>) {
+    const { stdout, stderr, code } = await new Promise<{
+      stdout: string;
+      stderr: string;
+      code: number | null;
+    }>((resolvePromise) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'bin/keys.ts', ...args], {
+        cwd: join(import.meta.dirname, '../..'),
+        env: { PATH: process.env.PATH ?? '', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+      });
+      child.stderr.on('data', (c: Buffer) => {
+        err += c.toString();
+      });
+      child.once('close', (exit) => resolvePromise({ stdout: out, stderr: err, code: exit }));
+    });
+    return { stdout, stderr, code };
+  }
+
+  it('lists, creates and revokes through the API of the runtime holding DATA_DIR, the configured key included', async () => {
+    const env = {
+      DATA_DIR: svc.local.dataDir,
+      API_KEY: svc.local.apiKey,
+      PORT: String(new URL(svc.local.url).port),
+    };
+    const listed = await keys(['list', '--json'], env);
+    expect(listed.stderr).toBe('');
+    expect(listed.code).toBe(0);
+    const ids = (JSON.parse(listed.stdout) as { key_id: string }[]).map((k) => k.key_id);
+    expect(ids).toContain(BOOTSTRAP_ADMIN_ID);
+
+    const created = await keys(['create', '--name', 'cli', '--scope', 'tokens:read', '--json'], env);
+    expect(created.code).toBe(0);
+    const { key, key_id: keyId } = JSON.parse(created.stdout) as { key: string; key_id: string };
+    rememberSecret(key);
+    expect((await svc.api.get('/v1/openapi.json', { key })).status).toBe(200);
+    const api = await svc.api.get<{ items: { key_id: string }[] }>('/v1/api-keys');
+    expect(api.body.items.map((k) => k.key_id)).toContain(keyId);
+
+    const revoked = await keys(['revoke', keyId], env);
+    expect(revoked.code).toBe(0);
+    expect((await svc.api.get('/v1/openapi.json', { key })).status).toBe(401);
+  }, 120_000);
+
+  it('uses --url with the admin key in API_KEY (a deployed stack), and fails clearly on a wrong key', async () => {
+    const viaUrl = await keys(['list', '--url', svc.local.url], { API_KEY: svc.local.apiKey });
+    expect(viaUrl.code).toBe(0);
+    expect(viaUrl.stdout).toMatch(/bootstrap-admin/);
+    expect(viaUrl.stdout).not.toContain(svc.local.apiKey);
+    const wrong = await keys(['list', '--url', svc.local.url], { API_KEY: 'ork_wrong-key-for-the-cli-test' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/invalid API key/);
+  }, 120_000);
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type KeyAdmin, runKeys, table, targetFromEnv } from '../../../bin/keys';
+import { type KeyAdmin, runKeys, type TargetProbe, table, targetFromEnv } from '../../../bin/keys';
 import { NotFoundError, ServiceError } from '../../../shared/errors';
 import type { ApiKeyRecord } from '../../../shared/store/api-keys';
 import { rememberSecret } from '../../support/secrets';
@@ -59,7 +59,9 @@ describe('npm run keys', () => {
   it('list prints a table without any key', async () => {
     const result = await run(['list']);
     expect(result.code).toBe(0);
-    expect(result.out.split('\n')[0]).toMatch(/^KEY ID\s+NAME\s+SCOPES\s+PREFIX\s+CREATED\s+REVOKED$/);
+    expect(result.out.split('\n')[0]).toMatch(
+      /^KEY ID\s+NAME\s+SCOPES\s+PREFIX\s+CREATED\s+LAST USED\s+REVOKED$/,
+    );
     expect(result.out).toContain('key_ba9876543210');
     expect(result.out).not.toContain(KEY);
     expect(table([])).toMatch(/No API keys/);
@@ -98,7 +100,46 @@ describe('npm run keys', () => {
   });
 });
 
+const nothingHere: TargetProbe = { readFile: () => undefined, exists: () => false, alive: () => false };
+
 describe('targetFromEnv', () => {
+  it('uses the API with --url (or OAUTH_REFRESHER_URL) and the admin key in API_KEY', () => {
+    expect(targetFromEnv({ API_KEY: KEY, TABLE_NAME: 't' }, { url: 'https://api.example' })).toMatchObject({
+      kind: 'api',
+      url: 'https://api.example',
+      apiKey: KEY,
+    });
+    expect(targetFromEnv({ API_KEY: KEY, OAUTH_REFRESHER_URL: 'http://127.0.0.1:4000' })).toMatchObject({
+      kind: 'api',
+    });
+    expect(targetFromEnv({}, { url: 'https://api.example' })).toMatchObject({
+      kind: 'unusable',
+      message: /API_KEY/,
+    });
+  });
+
+  it('goes through the API of a local runtime that holds DATA_DIR, with its URL and generated key', () => {
+    const files: Record<string, string> = {
+      '/tmp/data/runtime.pid': '4242\n',
+      '/tmp/data/runtime-url': 'http://127.0.0.1:4555\n',
+      '/tmp/data/api-key': `${KEY}\n`,
+    };
+    const probe: TargetProbe = {
+      readFile: (p) => files[p],
+      exists: (p) => p in files,
+      alive: (pid) => pid === 4242,
+    };
+    expect(targetFromEnv({ DATA_DIR: '/tmp/data' }, {}, probe)).toMatchObject({
+      kind: 'api',
+      url: 'http://127.0.0.1:4555',
+      apiKey: KEY,
+    });
+    // A stale lock (no such process): the stopped runtime's data directly.
+    expect(targetFromEnv({ DATA_DIR: '/tmp/data' }, {}, { ...probe, alive: () => false })).toMatchObject({
+      kind: 'local',
+    });
+  });
+
   it('uses TABLE_NAME (and DYNAMODB_ENDPOINT, AWS_REGION) when set', () => {
     expect(targetFromEnv({ TABLE_NAME: 'prod-table', AWS_REGION: 'eu-west-1' })).toEqual({
       kind: 'dynamodb',
@@ -111,7 +152,7 @@ describe('targetFromEnv', () => {
   });
 
   it('falls back to the local runtime data in DATA_DIR', () => {
-    expect(targetFromEnv({ DATA_DIR: '/tmp/data' })).toEqual({
+    expect(targetFromEnv({ DATA_DIR: '/tmp/data' }, {}, nothingHere)).toEqual({
       kind: 'local',
       dataDir: '/tmp/data',
       tableName: 'oauth-refresher',
@@ -119,7 +160,7 @@ describe('targetFromEnv', () => {
   });
 
   it('explains which variables to set when none is, and names bad ones', () => {
-    const none = targetFromEnv({});
+    const none = targetFromEnv({}, {}, nothingHere);
     expect(none.kind).toBe('unusable');
     if (none.kind === 'unusable')
       expect(none.message).toMatch(/TABLE_NAME[\s\S]*DYNAMODB_ENDPOINT[\s\S]*DATA_DIR/);
