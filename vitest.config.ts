@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: `unit` (pure logic, fakes at the SDK boundary only), `integration`
-// (real dynalite, fauxqs, oidc-provider, real HTTP on loopback) and `infra` (CDK template
+// Four projects: `unit` (pure logic, fakes at the SDK boundary only), `integration`
+// (real dynalite, fauxqs, oidc-provider, real HTTP on loopback), `torture` (a fixed-seed slice of
+// the randomised fault-injection suite) and `infra` (CDK template
 // assertions and cdk-nag on synthesized stacks). `npm test` runs them all.
 export default defineConfig({
   test: {
@@ -22,6 +23,18 @@ export default defineConfig({
           environment: 'node',
           setupFiles: ['test/support/setup.ts'],
           testTimeout: 60_000,
+          hookTimeout: 60_000,
+          pool: 'forks',
+        },
+      },
+      {
+        test: {
+          // The fixed-seed slice of the randomised fault-injection suite (`npm run torture`).
+          name: 'torture',
+          include: ['test/torture/**/*.test.ts'],
+          environment: 'node',
+          setupFiles: ['test/support/setup.ts'],
+          testTimeout: 120_000,
           hookTimeout: 60_000,
           pool: 'forks',
         },

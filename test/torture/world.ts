@@ -1,0 +1,1023 @@
+// One schedule's world: several workers (separate "processes": own DynamoDB client with its SDK fault
+// plan, keyring cache, integration cache, single-flight map and skewed clock) sharing one dynalite
+// table, one in-process provider and one event queue; the steps are run against it in order.
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { ApiDeps } from '../../shared/api/deps';
+import { toApiError } from '../../shared/api/errors';
+import type { AnyRoute } from '../../shared/api/route';
+import { connectionRoutes } from '../../shared/api/routes/connections';
+import { tokenRoutes } from '../../shared/api/routes/token';
+import type { OutboxEvent } from '../../shared/domain/events';
+import type { ConnectionKey } from '../../shared/domain/ids';
+import { createTokenClient } from '../../shared/oauth/client';
+import type { Clock } from '../../shared/ports/clock';
+import type { EventPublisher } from '../../shared/ports/events';
+import type { StoredConnection } from '../../shared/ports/store';
+import { type FailpointName, SimulatedCrash } from '../../shared/refresh/failpoints';
+import { publishOutbox } from '../../shared/refresh/outbox';
+import { refreshConnection } from '../../shared/refresh/refresh-connection';
+import { decryptSecrets } from '../../shared/refresh/secrets';
+import type { Runtime } from '../../shared/runtime';
+import { decodeConnection } from '../../shared/store/codec';
+import { connectionSk, integrationPk } from '../../shared/store/table';
+import { type Core, createCore, RecordingPublisher } from '../support/core';
+import type { TestDynamo } from '../support/dynamo';
+import { FakeProvider, type Family, type Rotation } from '../support/fake-provider';
+import { createFaultyKeyring, type FaultyDataKeyProvider } from '../support/faulty-keyring';
+import type { SdkAttempt, SdkFaultPlan } from '../support/sdk-faults';
+import type { FailpointAction, Schedule, Step } from './schedule';
+
+export const LEASE_MS = 8_000;
+export const REFRESH_OPTIONS = {
+  providerTimeoutMs: 2_000,
+  commitBudgetMs: 1_000,
+  leaseMs: LEASE_MS,
+  waitForLeaseMs: 2_000,
+  pollIntervalMs: 250,
+};
+const GOOD_SECRET = 'cs_good_0123456789abcdef';
+const BAD_SECRET = 'cs_wrong_fedcba9876543210';
+const START = Date.UTC(2026, 10, 25, 12, 0, 0);
+
+/** Infrastructure shared by every schedule of a run. */
+export interface Shared {
+  readonly dynamo: TestDynamo;
+  readonly table: string;
+  readonly masterKey: Uint8Array;
+  /** One DynamoDB client per worker slot, each with its fault plan (cleared per schedule). */
+  readonly clients: readonly DynamoDBClient[];
+  readonly plans: readonly SdkFaultPlan[];
+  /** Drives the real refresher handler (two overlapping batches), or undefined to skip those steps. */
+  readonly batches?: (poisonIn: 'first' | 'second', good: number, integrationId: string) => Promise<string[]>;
+  readonly runTag: string;
+}
+
+export interface Violation {
+  readonly kind: string;
+  readonly detail: string;
+  /** The step (1-based) it was seen at; 0 for the end-of-schedule checks. */
+  readonly step: number;
+}
+
+/** A seeded PRNG (mulberry32) for jitter, so a schedule replays identically. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+class Sim {
+  t = START;
+}
+
+class SkewedClock implements Clock {
+  constructor(
+    private readonly sim: Sim,
+    readonly skew: number,
+  ) {}
+  now(): number {
+    return this.sim.t + this.skew;
+  }
+  async sleep(ms: number): Promise<void> {
+    this.sim.t += Math.max(0, ms);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** The webhook queue, with SQS faults: refused, or accepted but unanswered (lost response). */
+class FaultyPublisher extends RecordingPublisher implements EventPublisher {
+  override failNext = 0;
+  loseNext = 0;
+  fired = 0;
+  override async publish(events: readonly OutboxEvent[]): Promise<void> {
+    if (this.failNext > 0) {
+      this.failNext -= 1;
+      this.fired += 1;
+      throw new Error('SQS throttled (injected)');
+    }
+    this.events.push(...events);
+    if (this.loseNext > 0) {
+      this.loseNext -= 1;
+      this.fired += 1;
+      throw new Error('SQS response lost (injected)');
+    }
+  }
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+}
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+interface Paused {
+  readonly at: string;
+  readonly gate: Deferred<'resume' | 'crash'>;
+  readonly flight: Promise<void>;
+}
+
+interface Worker {
+  readonly index: number;
+  readonly clock: SkewedClock;
+  readonly plan: SdkFaultPlan;
+  core: Core;
+  rt: Runtime;
+  keyService: FaultyDataKeyProvider;
+  arm: FailpointAction | undefined;
+  paused: Paused | undefined;
+  pauseReached: Deferred<void> | undefined;
+  leaseAt: number;
+  rotationMark: number;
+  flightRotation: Rotation | null;
+  crashed: boolean;
+}
+
+/** What a step's call ended with. */
+type CallResult =
+  | { readonly ok: true; readonly status: number; readonly body: unknown }
+  | { readonly ok: false; readonly status: number; readonly code: string; readonly error: unknown };
+
+interface WriteRecord {
+  readonly seq: number;
+  readonly kind: 'update' | 'delete';
+  readonly connection: StoredConnection | null;
+  readonly lost: boolean;
+}
+
+const ALL_ROUTES: readonly AnyRoute<ApiDeps>[] = [...connectionRoutes, ...tokenRoutes];
+function routeOf(operationId: string): AnyRoute<ApiDeps> {
+  const found = ALL_ROUTES.find((r) => r.operationId === operationId);
+  if (found === undefined) throw new Error(`no route ${operationId}`);
+  return found;
+}
+
+export interface ScheduleReport {
+  readonly violations: Violation[];
+  readonly faults: number;
+  readonly grantsLost: number;
+}
+
+/** Runs one schedule and checks the oracle; never throws for what the service does. */
+export async function runSchedule(shared: Shared, schedule: Schedule, seq: number): Promise<ScheduleReport> {
+  const world = new World(shared, schedule, seq);
+  try {
+    return await world.run();
+  } finally {
+    world.dispose();
+  }
+}
+
+class World {
+  readonly sim = new Sim();
+  readonly provider: FakeProvider;
+  readonly publisher = new FaultyPublisher();
+  readonly workers: Worker[] = [];
+  readonly key: ConnectionKey;
+  readonly violations: Violation[] = [];
+  readonly writes: WriteRecord[] = [];
+  readonly apiBodies: string[] = [];
+  readonly random: () => number;
+  faults = 0;
+  step = 0;
+  /** The grant the current incarnation was given (null: imported without a refresh token). */
+  grant: Family | null = null;
+  exists = false;
+  private writeSeq = 0;
+  private readonly captured: string[] = [];
+  private readonly restoreOutput: () => void;
+
+  constructor(
+    readonly shared: Shared,
+    readonly schedule: Schedule,
+    seq: number,
+  ) {
+    this.random = prng(schedule.seed);
+    this.key = { integrationId: `tt-${shared.runTag}-${seq}`, connectionId: 'c1' };
+    this.provider = new FakeProvider({
+      rotation: schedule.rotation,
+      graceSeconds: schedule.graceSeconds,
+      clientId: 'client-1',
+      clientSecret: GOOD_SECRET,
+      now: () => this.sim.t,
+    });
+    const pk = integrationPk(this.key.integrationId);
+    const sk = connectionSk(this.key.connectionId);
+    for (const [index, plan] of shared.plans.entries()) {
+      plan.clear();
+      plan.observer = (attempt) => this.observe(attempt, pk, sk);
+      const clock = new SkewedClock(this.sim, schedule.skews[index] ?? 0);
+      const worker = { index, clock, plan } as Worker;
+      this.build(worker);
+      this.workers.push(worker);
+    }
+    this.restoreOutput = this.captureOutput();
+  }
+
+  dispose(): void {
+    this.restoreOutput();
+    for (const plan of this.shared.plans) {
+      plan.clear();
+      plan.observer = undefined;
+    }
+  }
+
+  /** (Re)builds a worker's process state: a crash loses caches, single flights and data keys. */
+  private build(worker: Worker): void {
+    const client = this.shared.clients[worker.index] as DynamoDBClient;
+    const { keyring, keyService } = createFaultyKeyring(this.shared.masterKey, {
+      now: () => worker.clock.now(),
+    });
+    const core = createCore({
+      dynamo: { ...this.shared.dynamo, client },
+      table: this.shared.table,
+      keyring,
+      tokenClient: createTokenClient({
+        transport: this.provider.transport(`w${worker.index}`),
+        allowPrivateUrls: true,
+        retryDelayMs: 0,
+      }),
+      clock: worker.clock,
+      failpoints: (name) => this.failpoint(worker, name),
+      options: REFRESH_OPTIONS,
+      publisher: this.publisher,
+      owner: `w${worker.index}`,
+      random: this.random,
+    });
+    worker.core = core;
+    worker.keyService = keyService;
+    worker.rt = {
+      config: { tableName: this.shared.table },
+      dynamo: client,
+      keyring,
+      store: core.store,
+      integrationStore: core.integrationStore,
+      integrations: core.integrations,
+      publisher: this.publisher,
+      clock: worker.clock,
+      logger: core.deps.logger,
+      refresh: core.deps,
+    } as unknown as Runtime;
+    worker.arm = undefined;
+    worker.paused = undefined;
+    worker.pauseReached = undefined;
+    worker.leaseAt = 0;
+    worker.rotationMark = 0;
+    worker.flightRotation = null;
+    worker.crashed = false;
+  }
+
+  private captureOutput(): () => void {
+    const streams = [process.stdout, process.stderr] as const;
+    const originals = streams.map((s) => s.write);
+    for (const stream of streams) {
+      stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+        this.captured.push(
+          typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'),
+        );
+        const callback = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+        callback?.();
+        return true;
+      }) as typeof stream.write;
+    }
+    return () => {
+      streams.forEach((s, i) => {
+        s.write = originals[i] as typeof s.write;
+      });
+    };
+  }
+
+  violate(kind: string, detail: string): void {
+    this.violations.push({ kind, detail, step: this.step });
+  }
+
+  private observe(attempt: SdkAttempt, pk: string, sk: string): void {
+    const key = attempt.input.Key as Record<string, AttributeValue> | undefined;
+    if (key?.pk?.S !== pk || key.sk?.S !== sk) return;
+    if (attempt.output === undefined) return;
+    if (attempt.command === 'DeleteItem') {
+      this.writes.push({ seq: this.writeSeq++, kind: 'delete', connection: null, lost: attempt.lost });
+      return;
+    }
+    if (attempt.command !== 'UpdateItem') return;
+    const attributes = attempt.output.Attributes as Record<string, AttributeValue> | undefined;
+    if (attributes === undefined) return;
+    let connection: StoredConnection | null = null;
+    try {
+      connection = decodeConnection(attributes);
+    } catch (error) {
+      this.violate(
+        'unreadable_item',
+        `a write left an item that does not decode: ${errorName(error)} ${zodPaths(error)}`,
+      );
+    }
+    this.writes.push({ seq: this.writeSeq++, kind: 'update', connection, lost: attempt.lost });
+  }
+
+  // ---- failpoints -------------------------------------------------------------------------
+
+  private async failpoint(worker: Worker, name: FailpointName | string): Promise<void> {
+    if (name === 'after_lease') {
+      worker.leaseAt = worker.clock.now();
+      worker.rotationMark = this.rotationCount();
+      worker.flightRotation = null;
+    }
+    if (name === 'after_provider_answer') {
+      worker.flightRotation =
+        this.allRotations()
+          .slice(worker.rotationMark)
+          .find((r) => r.client === `w${worker.index}` && r.delivered) ?? null;
+    }
+    const arm = worker.arm;
+    if (arm === undefined || arm.at !== name) return;
+    worker.arm = undefined;
+    this.faults += 1;
+    const betweenAnswerAndCommit = name === 'after_provider_answer' || name === 'before_commit';
+    switch (arm.action) {
+      case 'crash':
+        if (betweenAnswerAndCommit) this.excuse(worker, `process died at ${name}`);
+        worker.crashed = true;
+        throw new SimulatedCrash(name as FailpointName);
+      case 'pause': {
+        const gate = deferred<'resume' | 'crash'>();
+        worker.paused = { at: name, gate, flight: Promise.resolve() };
+        worker.pauseReached?.resolve();
+        const action = await gate.promise;
+        if (action === 'crash') {
+          if (betweenAnswerAndCommit) this.excuse(worker, `process died while frozen at ${name}`);
+          worker.crashed = true;
+          throw new SimulatedCrash(name as FailpointName);
+        }
+        if (betweenAnswerAndCommit && worker.clock.now() >= worker.leaseAt + LEASE_MS) {
+          this.excuse(worker, `frozen at ${name} past its lease`);
+        }
+        return;
+      }
+      case 'kms_throttle':
+        worker.keyService.failGenerate += 5;
+        worker.keyService.failUnwrap += 5;
+        return;
+      case 'ddb_throttle':
+        worker.plan.add({ kind: 'throttle', command: 'UpdateItem', times: arm.times });
+        return;
+      case 'ddb_lost_response':
+        worker.plan.add({ kind: 'lost_response', command: 'UpdateItem', times: 1 });
+        return;
+    }
+  }
+
+  private excuse(worker: Worker, why: string): void {
+    if (worker.flightRotation !== null && worker.flightRotation.excused === null)
+      worker.flightRotation.excused = why;
+  }
+
+  private allRotations(): Rotation[] {
+    return this.provider.families.flatMap((f) => f.rotations);
+  }
+
+  private rotationCount(): number {
+    return this.allRotations().length;
+  }
+
+  // ---- running ----------------------------------------------------------------------------
+
+  async run(): Promise<ScheduleReport> {
+    await this.setup();
+    for (const [i, step] of this.schedule.steps.entries()) {
+      this.step = i + 1;
+      try {
+        await this.runStep(step);
+      } catch (error) {
+        this.unexpected(error, step.k);
+      }
+      for (const worker of this.workers) worker.arm = undefined;
+    }
+    this.step = 0;
+    await this.quiesce();
+    await this.checkEnd();
+    return {
+      violations: this.violations,
+      faults: this.faults + this.firedFaults(),
+      grantsLost: this.lostGrants.size,
+    };
+  }
+
+  private firedFaults(): number {
+    const sdk = this.shared.plans.reduce(
+      (n, p) => n + p.fired.throttle + p.fired.timeout + p.fired.lost_response,
+      0,
+    );
+    const kms = this.workers.reduce((n, w) => n + w.keyService.fired, 0);
+    return sdk + kms + this.publisher.fired + this.provider.calls.filter((c) => c.fault !== null).length;
+  }
+
+  private async setup(): Promise<void> {
+    const w0 = this.workers[0] as Worker;
+    await w0.core.putIntegration(
+      this.key.integrationId,
+      {
+        provider: 'custom',
+        client_id: 'client-1',
+        token_url: 'http://provider.test/token',
+        client_auth: 'client_secret_basic',
+        rotates_refresh_token: this.schedule.rotation === 'strict' || this.schedule.rotation === 'grace',
+        reuse_grace_seconds: this.schedule.rotation === 'grace' ? this.schedule.graceSeconds : null,
+        refresh: {
+          margin_seconds: 300,
+          keepalive_seconds: 7_200,
+          jitter_seconds: 60,
+          retry_base_seconds: 5,
+          retry_max_seconds: 120,
+          retry_horizon_seconds: 900,
+        },
+      } as Parameters<Core['putIntegration']>[1],
+      GOOD_SECRET,
+    );
+    await this.importGrant(w0, this.schedule.initialRefreshToken ? 'new' : 'none', true);
+  }
+
+  private async importGrant(
+    worker: Worker,
+    refreshToken: 'new' | 'none',
+    creating: boolean,
+  ): Promise<CallResult> {
+    const token = refreshToken === 'new' ? this.provider.mintFamily() : null;
+    const body = {
+      access_token: this.provider.accessToken(),
+      ...(token === null ? {} : { refresh_token: token }),
+      expires_in: 3600,
+      token_type: 'Bearer',
+    };
+    const result = await this.call(worker, 'putConnection', {}, body);
+    if (result.ok) {
+      this.exists = true;
+      if (token !== null) this.grant = this.provider.familyOf(token) ?? null;
+      else if (creating) this.grant = null;
+    }
+    return result;
+  }
+
+  private async runStep(step: Step): Promise<void> {
+    if ('w' in step) {
+      const worker = this.workers[step.w] as Worker;
+      if (worker.paused !== undefined && step.k !== 'resume' && step.k !== 'crash') return; // a frozen process does nothing
+    }
+    switch (step.k) {
+      case 'advance':
+        this.sim.t += step.ms;
+        return;
+      case 'provider':
+        this.provider.inject(step.fault);
+        return;
+      case 'revoke':
+        if (this.grant !== null) this.provider.revoke(this.grant);
+        this.faults += 1;
+        return;
+      case 'kms': {
+        const w = this.workers[step.w] as Worker;
+        if (step.op === 'generate') w.keyService.failGenerate += 1;
+        else w.keyService.failUnwrap += 1;
+        return;
+      }
+      case 'ddb':
+        (this.workers[step.w] as Worker).plan.add({
+          kind: step.kind,
+          command: step.command,
+          times: step.times,
+        });
+        return;
+      case 'sqs':
+        if (step.kind === 'fail') this.publisher.failNext += 1;
+        else this.publisher.loseNext += 1;
+        return;
+      case 'secret': {
+        const w = this.workers[step.w] as Worker;
+        await this.guard(async () => {
+          const stored = await w.core.integrationStore.get(this.key.integrationId);
+          if (stored !== null)
+            await w.core.putIntegration(
+              this.key.integrationId,
+              stored.config,
+              step.good ? GOOD_SECRET : BAD_SECRET,
+            );
+        });
+        this.faults += step.good ? 0 : 1;
+        return;
+      }
+      case 'resume':
+      case 'crash':
+        return this.release(this.workers[step.w] as Worker, step.k);
+      case 'import':
+        return this.importStep(this.workers[step.w] as Worker, step.refreshToken);
+      case 'recreate':
+        return this.recreate(this.workers[step.w] as Worker);
+      case 'token':
+        return this.flight(this.workers[step.w] as Worker, step.fp, () =>
+          this.tokenStep(this.workers[step.w] as Worker, step.min, step.force),
+        );
+      case 'force':
+        return this.flight(this.workers[step.w] as Worker, step.fp, () =>
+          this.forceStep(this.workers[step.w] as Worker),
+        );
+      case 'tick':
+        return this.flight(this.workers[step.w] as Worker, step.fp, () =>
+          this.tickStep(this.workers[step.w] as Worker),
+        );
+      case 'batches':
+        return this.batchesStep(step.poisonIn, step.good);
+    }
+  }
+
+  /** Runs a refresh-bearing step; with a `pause` failpoint it may leave the flight frozen. */
+  private async flight(
+    worker: Worker,
+    fp: FailpointAction | undefined,
+    work: () => Promise<void>,
+  ): Promise<void> {
+    if (!this.exists) return;
+    worker.arm = fp;
+    const reached = deferred<void>();
+    worker.pauseReached = reached;
+    const running = work().then(
+      () => undefined,
+      (error: unknown) => this.unexpected(error, 'step'),
+    );
+    const first = await Promise.race([
+      running.then(() => 'done' as const),
+      reached.promise.then(() => 'paused' as const),
+    ]);
+    worker.pauseReached = undefined;
+    if (first === 'paused' && worker.paused !== undefined) {
+      worker.paused = { ...worker.paused, flight: running };
+      return;
+    }
+    if (worker.crashed) this.build(worker);
+  }
+
+  private async release(worker: Worker, action: 'resume' | 'crash'): Promise<void> {
+    const paused = worker.paused;
+    if (paused === undefined) {
+      if (action === 'crash') {
+        this.faults += 1;
+        this.build(worker); // a crash between steps: caches and flights are gone
+      }
+      return;
+    }
+    paused.gate.resolve(action);
+    await paused.flight;
+    worker.paused = undefined;
+    if (worker.crashed || action === 'crash') this.build(worker);
+  }
+
+  private async guard(work: () => Promise<unknown>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      this.unexpected(error, 'call');
+    }
+  }
+
+  /** Errors a step may end with; anything else is a violation. */
+  private unexpected(error: unknown, where: string): void {
+    if (error instanceof SimulatedCrash) return;
+    const api = toApiError(error);
+    if (api !== null && (api.status < 500 || api.status === 502)) return;
+    if (api !== null && api.status === 503) {
+      const bad = causeNames(error).find(
+        (n) => n === 'ValidationException' || n === 'RangeError' || n === 'SerializationException',
+      );
+      if (bad !== undefined) this.violate('unexpected_error', `${where}: ${api.code} caused by ${bad}`);
+      return;
+    }
+    this.violate('unexpected_error', `${where}: ${errorName(error)}: ${safeMessage(error)}`);
+  }
+
+  // ---- API calls ----------------------------------------------------------------------------
+
+  private async call(
+    worker: Worker,
+    operationId: string,
+    query: Record<string, string>,
+    body?: unknown,
+  ): Promise<CallResult> {
+    const route = routeOf(operationId);
+    const params = { integration_id: this.key.integrationId, connection_id: this.key.connectionId };
+    try {
+      const result = await route.handle({
+        deps: { rt: worker.rt } as ApiDeps,
+        params: route.params?.parse(params) ?? params,
+        query: route.query?.parse(query),
+        body: route.body?.parse(body),
+        headers: {},
+        requestId: 'torture',
+        remainingTimeMs: () => 60_000,
+      });
+      const text = 'body' in result && result.body !== undefined ? JSON.stringify(result.body) : '';
+      this.apiBodies.push(text);
+      return { ok: true, status: result.status, body: 'body' in result ? result.body : undefined };
+    } catch (error) {
+      if (error instanceof SimulatedCrash) throw error;
+      const api = toApiError(error);
+      if (api === null) {
+        this.unexpected(error, operationId);
+        return { ok: false, status: 500, code: 'internal', error };
+      }
+      this.unexpected(error, operationId);
+      this.apiBodies.push(
+        JSON.stringify({ error: { code: api.code, message: api.message, details: api.details } }),
+      );
+      return { ok: false, status: api.status, code: api.code, error };
+    }
+  }
+
+  private async snapshot(
+    worker: Worker,
+  ): Promise<{ connection: StoredConnection; refreshToken: string | null } | null> {
+    try {
+      const connection = await worker.core.store.get(this.key);
+      if (connection === null) return null;
+      const secrets = await decryptSecrets(worker.core.keyring, connection);
+      return { connection, refreshToken: secrets.refresh_token };
+    } catch {
+      return null;
+    }
+  }
+
+  private async tokenStep(worker: Worker, min: number, force: boolean): Promise<void> {
+    await this.call(worker, 'getToken', {
+      min_validity_seconds: String(min),
+      ...(force ? { force_refresh: 'true' } : {}),
+    });
+  }
+
+  private async tickStep(worker: Worker): Promise<void> {
+    try {
+      await refreshConnection(worker.core.deps, this.key, { trigger: 'scheduled' });
+    } catch (error) {
+      if (error instanceof SimulatedCrash) throw error;
+      this.unexpected(error, 'scheduled refresh');
+    }
+  }
+
+  private async forceStep(worker: Worker): Promise<void> {
+    const auditor = this.auditor();
+    const before = await this.snapshot(auditor);
+    const callsBefore = this.provider.calls.length;
+    const lostBefore = worker.plan.fired.lost_response;
+    const result = await this.call(worker, 'refreshConnection', {});
+    if (before === null) return;
+    const now = this.sim.t;
+    const c = before.connection;
+    const leaseFree = c.leaseUntil === null || c.leaseUntil < now - 2_000;
+    const quiet = this.quiet(worker);
+    if (before.refreshToken === null && c.status !== 'needs_reauth' && quiet && leaseFree) {
+      if (result.status !== 409)
+        this.violate(
+          'no_refresh_token_refreshed',
+          `forced refresh of a connection without refresh token answered ${result.status}, not 409`,
+        );
+    }
+    if (
+      before.refreshToken !== null &&
+      c.status === 'failing' &&
+      c.nextRefreshAt !== null &&
+      c.nextRefreshAt > now + 1_000 &&
+      !this.retryAfterInForce(now) &&
+      quiet &&
+      leaseFree &&
+      this.provider.calls.length === callsBefore &&
+      !result.ok &&
+      result.status === 503 &&
+      (result as { code: string }).code === 'provider_unavailable'
+    ) {
+      this.violate(
+        'backoff_replayed',
+        'a forced refresh during backoff (no Retry-After in force) answered 503 without calling the provider',
+      );
+    }
+    if (!result.ok && worker.plan.fired.lost_response > lostBefore && isStaleFence(result.error)) {
+      this.violate(
+        'lost_commit_not_recognised',
+        'a commit whose response was lost was reported as a stale fence',
+      );
+    }
+  }
+
+  /** No fault armed that could legitimately stop this call before the provider. */
+  private quiet(worker: Worker): boolean {
+    return (
+      worker.plan.pending === 0 &&
+      worker.keyService.failGenerate === 0 &&
+      worker.keyService.failUnwrap === 0 &&
+      worker.arm === undefined &&
+      this.workers.every((w) => w.paused === undefined)
+    );
+  }
+
+  private retryAfterInForce(now: number): boolean {
+    return this.provider.calls.some((c) => {
+      if (c.retryAfter === null) return false;
+      const seconds = /^\d+$/.test(c.retryAfter)
+        ? Number(c.retryAfter)
+        : (Date.parse(c.retryAfter) - c.at) / 1000;
+      return !Number.isFinite(seconds) || c.at + seconds * 1000 > now - 2_000;
+    });
+  }
+
+  private async importStep(worker: Worker, refreshToken: 'new' | 'none'): Promise<void> {
+    if (!this.exists) return;
+    const before = await this.snapshot(this.auditor());
+    const result = await this.importGrant(worker, refreshToken, false);
+    if (!result.ok || refreshToken !== 'none' || before === null || before.refreshToken === null) return;
+    const family = this.provider.familyOf(before.refreshToken);
+    const good = family !== undefined && family.revoked === null && family.current === before.refreshToken;
+    const after = await this.snapshot(this.auditor());
+    if (good && after !== null && after.refreshToken !== before.refreshToken) {
+      this.violate(
+        'refresh_token_dropped',
+        'an import without refresh_token replaced a good stored refresh token',
+      );
+    }
+  }
+
+  private async recreate(worker: Worker): Promise<void> {
+    if (!this.exists) return;
+    const deleted = await this.call(worker, 'deleteConnection', {});
+    if (!deleted.ok) return;
+    this.exists = false;
+    this.grant = null;
+    this.writes.push({ seq: this.writeSeq++, kind: 'delete', connection: null, lost: false });
+    await this.importGrant(worker, 'new', true);
+  }
+
+  private async batchesStep(poisonIn: 'first' | 'second', good: number): Promise<void> {
+    if (this.shared.batches === undefined) return;
+    const problems = await this.shared.batches(poisonIn, good, this.key.integrationId);
+    for (const problem of problems) this.violate('batch_failures_lost', problem);
+  }
+
+  /** A worker without faults, for reading the state (worker 0's client, a fresh keyring). */
+  private auditor(): Worker {
+    return this.workers[0] as Worker;
+  }
+
+  // ---- the end of a schedule ------------------------------------------------------------------
+
+  private async quiesce(): Promise<void> {
+    this.provider.clearFaults();
+    this.publisher.failNext = 0;
+    this.publisher.loseNext = 0;
+    for (const worker of this.workers) {
+      worker.plan.clear();
+      worker.keyService.failGenerate = 0;
+      worker.keyService.failUnwrap = 0;
+      worker.arm = undefined;
+    }
+    for (const worker of this.workers) if (worker.paused !== undefined) await this.release(worker, 'resume');
+    // Outboxes left by crashes are republished by the scheduler's sweep.
+    const w0 = this.auditor();
+    const current = await w0.core.store.get(this.key).catch(() => null);
+    if (current !== null) await publishOutbox(w0.core.deps, current);
+  }
+
+  readonly lostGrants = new Set<number>();
+
+  private lose(family: Family, kind: string, detail: string): void {
+    if (!this.lostGrants.has(family.id)) {
+      this.lostGrants.add(family.id);
+      this.violate(kind, detail);
+    }
+  }
+
+  private async checkEnd(): Promise<void> {
+    this.checkReuse();
+    const auditor = this.auditor();
+    let final: StoredConnection | null = null;
+    try {
+      final = await auditor.core.store.get(this.key);
+    } catch (error) {
+      this.violate('unreadable_item', `the connection cannot be read: ${errorName(error)}`);
+      return;
+    }
+    if (final !== null) await this.checkFinal(final);
+    this.checkTransitions();
+    this.checkSecrets();
+  }
+
+  /** A rotated refresh token presented again to a strict provider, where nobody died or froze. */
+  private checkReuse(): void {
+    for (const family of this.provider.families) {
+      if (family.revoked?.reason !== 'reuse') continue;
+      const rotation = family.rotations.find((r) => r.from === family.revoked?.token);
+      if (rotation === undefined || !rotation.delivered || rotation.excused !== null) continue;
+      this.lose(
+        family,
+        'rotated_token_reused',
+        `grant ${family.id}: a rotated refresh token was presented again after its successor was delivered to ${rotation.client} (rotation ${rotation.id})`,
+      );
+    }
+  }
+
+  private async checkFinal(final: StoredConnection): Promise<void> {
+    const now = this.sim.t;
+    let refreshToken: string | null;
+    try {
+      refreshToken = (await decryptSecrets(this.auditor().core.keyring, final)).refresh_token;
+    } catch (error) {
+      this.violate('unreadable_item', `stored tokens do not decrypt: ${errorName(error)}`);
+      return;
+    }
+    const grant = this.grant;
+    if (grant !== null) {
+      const holder = refreshToken === null ? undefined : this.provider.familyOf(refreshToken);
+      if (refreshToken === null) {
+        if (grant.revoked === null)
+          this.lose(grant, 'refresh_token_dropped', `grant ${grant.id}: the stored refresh token is gone`);
+      } else if (holder !== grant) {
+        this.lose(
+          grant,
+          'foreign_grant',
+          `grant ${grant.id}: the connection holds tokens of grant ${holder?.id ?? '?'} (an old incarnation's worker committed over it)`,
+        );
+      } else if (grant.revoked === null && refreshToken !== grant.current) {
+        const rotation = grant.rotations.find((r) => r.from === refreshToken);
+        if (rotation?.delivered && rotation.excused === null) {
+          this.lose(
+            grant,
+            'stale_refresh_token',
+            `grant ${grant.id}: stored refresh token is not the provider's latest (rotation ${rotation.id} delivered to ${rotation.client} was never stored)`,
+          );
+        }
+      }
+      if (final.status === 'needs_reauth' && grant.revoked === null && refreshToken === grant.current) {
+        const code = final.lastError?.code ?? null;
+        if (code === 'client_misconfigured') {
+          this.lose(
+            grant,
+            'client_misconfigured_reauth',
+            `grant ${grant.id}: client_misconfigured moved a connection with a good grant to needs_reauth`,
+          );
+        } else if (code === 'revoked' || code === null) {
+          this.lose(
+            grant,
+            'grant_abandoned',
+            `grant ${grant.id}: needs_reauth (${code}) though the provider still honours the grant`,
+          );
+        }
+      }
+    }
+    if (final.status !== 'needs_reauth' && refreshToken !== null && final.nextRefreshAt === null) {
+      this.violate('not_due', `a ${final.status} connection with a refresh token has no next refresh time`);
+    }
+    const horizon = now + 10 * 365 * 86_400_000;
+    for (const [name, value] of [
+      ['access_token_expires_at', final.accessTokenExpiresAt],
+      ['next_refresh_at', final.nextRefreshAt],
+      ['lease_until', final.leaseUntil],
+    ] as const) {
+      if (value !== null && (!Number.isSafeInteger(value) || value > horizon)) {
+        this.violate(
+          'provider_time_unclamped',
+          `${name} is ${value} (beyond ten years or not a safe integer)`,
+        );
+      }
+    }
+    if (final.leaseUntil !== null && final.leaseUntil > now + 60_000) {
+      this.violate(
+        'lease_stuck',
+        `lease_until ${final.leaseUntil - now} ms ahead after every flight settled`,
+      );
+    }
+    if (final.outbox.length > 0)
+      this.violate('outbox_not_drained', `${final.outbox.length} event(s) left in the outbox`);
+  }
+
+  /** Each status change of the item comes with exactly one event of the right type; every event is published. */
+  private checkTransitions(): void {
+    const published = new Map(this.publisher.events.map((e) => [e.id, e]));
+    const seen = new Set<string>();
+    let previous: StoredConnection | null = null;
+    const incarnations: WriteRecord[][] = [[]];
+    for (const w of this.writes) {
+      if (w.kind === 'delete') incarnations.push([]);
+      else if (w.connection !== null) incarnations[incarnations.length - 1]?.push(w);
+    }
+    for (const writes of incarnations) {
+      previous = null;
+      const versions = new Map<number, StoredConnection>();
+      const ordered = [...writes].sort(
+        (a, b) => (a.connection?.version ?? 0) - (b.connection?.version ?? 0) || a.seq - b.seq,
+      );
+      for (const w of ordered) {
+        const c = w.connection as StoredConnection;
+        const twin = versions.get(c.version);
+        if (twin !== undefined && twin.credentialGeneration !== c.credentialGeneration) {
+          this.violate(
+            'version_reused',
+            `two writes of one incarnation share version ${c.version} with different credentials`,
+          );
+        }
+        versions.set(c.version, c);
+        const fresh = c.outbox.filter((e) => !seen.has(e.id));
+        for (const e of c.outbox) seen.add(e.id);
+        const from = previous?.status ?? null;
+        if (from !== null && from !== c.status) {
+          const expected =
+            c.status === 'needs_reauth'
+              ? ['connection.reauth_required']
+              : c.status === 'failing'
+                ? ['connection.refresh_failed']
+                : from === 'failing'
+                  ? ['connection.recovered', 'connection.reauthorized']
+                  : ['connection.reauthorized'];
+          const types = fresh.map((e) => e.body.type);
+          if (types.length !== 1 || !expected.includes(types[0] as string)) {
+            this.violate(
+              'transition_events',
+              `${from} → ${c.status} wrote events [${types.join(', ')}], expected one of ${expected.join('/')}`,
+            );
+          }
+          if (c.status === 'needs_reauth') this.checkReauthWhileValid(c);
+        } else if (fresh.length > 0 && previous !== null) {
+          this.violate(
+            'transition_events',
+            `a write without a status change (${c.status}) added events [${fresh.map((e) => e.body.type).join(', ')}]`,
+          );
+        }
+        previous = c;
+      }
+    }
+    // Events of the current incarnation must all be published (a deleted one takes its outbox along).
+    const last = incarnations[incarnations.length - 1] ?? [];
+    const current = new Set(last.flatMap((w) => w.connection?.outbox.map((e) => e.id) ?? []));
+    for (const id of current) {
+      if (!published.has(id))
+        this.violate('event_not_published', `event ${id} was written but never published`);
+    }
+  }
+
+  /** A connection without a refresh token is never refreshed: it becomes needs_reauth only once its token expired. */
+  private checkReauthWhileValid(c: StoredConnection): void {
+    const at = c.lastError === null ? null : Date.parse(c.lastError.at);
+    if (at === null || c.accessTokenExpiresAt === null || c.accessTokenExpiresAt <= at) return;
+    if (this.grant !== null) return;
+    this.violate(
+      'no_refresh_token_refreshed',
+      'a connection without refresh token went to needs_reauth while its access token was valid',
+    );
+  }
+
+  private checkSecrets(): void {
+    const logs = this.captured.join('');
+    const events = JSON.stringify(this.publisher.events.map((e) => e.body));
+    const api = this.apiBodies.join('\n');
+    const all = [...this.provider.issued, GOOD_SECRET, BAD_SECRET];
+    for (const secret of all) {
+      const refresh = secret.startsWith('rt_') || secret.startsWith('cs_');
+      if (logs.includes(secret))
+        this.violate('secret_leak', `a ${secret.slice(0, 2)} secret appeared in a log line or metric`);
+      if (events.includes(secret))
+        this.violate('secret_leak', `a ${secret.slice(0, 2)} secret appeared in a webhook body`);
+      if (refresh && api.includes(secret))
+        this.violate('secret_leak', `a ${secret.slice(0, 2)} secret appeared in an API response`);
+    }
+  }
+}
+
+function zodPaths(error: unknown): string {
+  const issues = (error as { issues?: Array<{ path: unknown[]; message: string }> }).issues;
+  return issues === undefined ? '' : issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+}
+
+function causeNames(error: unknown, depth = 0): string[] {
+  if (depth > 6 || typeof error !== 'object' || error === null) return [];
+  const name = error instanceof Error ? error.name : '';
+  return [name, ...causeNames((error as { cause?: unknown }).cause, depth + 1)];
+}
+
+function isStaleFence(error: unknown): boolean {
+  return (
+    causeNames(error).some((n) => n === 'StaleFenceError') ||
+    (error as { code?: string })?.code === 'stale_fence'
+  );
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
+}
+
+function safeMessage(error: unknown): string {
+  return error instanceof Error
+    ? error.message.replace(/(rt|at)_[0-9a-f]+_\d+_[0-9a-f]+/g, '<token>').slice(0, 200)
+    : '';
+}
