@@ -17,6 +17,7 @@ import type {
   connectionListSchema,
   connectionSchema,
 } from './schemas/connections';
+import type { connectionBatchInputSchema, connectionBatchOutputSchema } from './schemas/connections-batch';
 import type {
   integrationInputSchema,
   integrationListSchema,
@@ -32,6 +33,8 @@ export type IntegrationList = z.output<typeof integrationListSchema>;
 export type ConnectionInput = z.input<typeof connectionInputSchema>;
 export type Connection = z.output<typeof connectionSchema>;
 export type ConnectionList = z.output<typeof connectionListSchema>;
+export type ConnectionBatchInput = z.input<typeof connectionBatchInputSchema>;
+export type ConnectionBatchOutput = z.output<typeof connectionBatchOutputSchema>;
 export type AccessToken = z.output<typeof accessTokenSchema>;
 export type ConnectSessionInput = z.input<typeof createConnectSessionSchema>;
 export type ConnectSession = z.output<typeof connectSessionSchema>;
@@ -120,6 +123,9 @@ export function createApiClient(options: ApiClientOptions) {
     /** Imports or replaces credentials obtained elsewhere. */
     putConnection: (integrationId: string, connectionId: string, body: ConnectionInput) =>
       call<Connection>('PUT', connection(integrationId, connectionId), body),
+    /** Imports up to 100 connections (api.md v1.1); each item gets its own status (200, 201 or 4xx). */
+    importConnections: (integrationId: string, body: ConnectionBatchInput) =>
+      call<ConnectionBatchOutput>('POST', `${integration(integrationId)}/connections/batch`, body),
     getConnection: (integrationId: string, connectionId: string) =>
       call<Connection>('GET', connection(integrationId, connectionId)),
     /** The hot path: an access token valid for at least `min_validity_seconds` (424 when re-auth is needed). */

@@ -117,7 +117,7 @@ function responsesOf<Deps>(r: AnyRoute<Deps>, schemas: SchemaCollector): Record<
     add(403, `The key lacks the ${r.auth} scope`);
   }
   if (r.body !== undefined) {
-    add(413, 'The body is over 64 KB');
+    add(413, `The body is over ${r.maxBodyBytes === undefined ? '64 KB' : `${r.maxBodyBytes} bytes`}`);
     add(415, 'The body is not application/json');
   }
   return out;
