@@ -7,6 +7,7 @@ import { systemClock } from '../../shared/ports/clock';
 import type { Logger } from '../../shared/ports/logger';
 import { resetRuntime } from '../../shared/runtime';
 import { generateWebhookSecret } from '../../shared/webhooks/signing';
+import { dropScanClaims } from './claims';
 import {
   API_KEY_FILE,
   apiKeyDigest,
@@ -113,6 +114,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       options.persist === false ? {} : { path: join(config.dataDir, 'dynamodb') },
     );
     await ensureTable(parts.dynamo.client, config.tableName);
+    // The queues start empty (or with what a clean stop saved): claims on lost tasks must not
+    // hold their connections back.
+    await dropScanClaims(parts.dynamo.client, config.tableName);
     // dynalite has no TTL: expired connect sessions and scan claims are swept here instead.
     parts.ttl = startTtlSweeper({
       client: parts.dynamo.client,

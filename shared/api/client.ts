@@ -24,9 +24,11 @@ import type {
   integrationSchema,
 } from './schemas/integrations';
 import type { providerListSchema, providerSchema } from './schemas/providers';
+import type { integrationRetrySchema } from './schemas/retry';
 import type { accessTokenSchema, tokenQuerySchema } from './schemas/token';
 
 export type Health = z.output<typeof healthSchema>;
+export type IntegrationRetry = z.output<typeof integrationRetrySchema>;
 export type IntegrationInput = z.input<typeof integrationInputSchema>;
 export type Integration = z.output<typeof integrationSchema>;
 export type IntegrationList = z.output<typeof integrationListSchema>;
@@ -38,12 +40,12 @@ export type ConnectionBatchOutput = z.output<typeof connectionBatchOutputSchema>
 export type AccessToken = z.output<typeof accessTokenSchema>;
 export type ConnectSessionInput = z.input<typeof createConnectSessionSchema>;
 export type ConnectSession = z.output<typeof connectSessionSchema>;
+export type Provider = z.output<typeof providerSchema>;
+export type ProviderList = z.output<typeof providerListSchema>;
 export type ApiKeyInput = z.input<typeof createApiKeySchema>;
 export type CreatedApiKey = z.output<typeof createdApiKeySchema>;
 export type ApiKeyList = z.output<typeof apiKeyListSchema>;
 export type ApiKey = ApiKeyList['items'][number];
-export type Provider = z.output<typeof providerSchema>;
-export type ProviderList = z.output<typeof providerListSchema>;
 
 // Query values travel as strings; the server coerces them, so the client takes their natural types.
 export type TokenQuery = {
@@ -133,6 +135,12 @@ export function createApiClient(options: ApiClientOptions) {
       call<AccessToken>('GET', `${connection(integrationId, connectionId)}/token`, undefined, query),
     refreshConnection: (integrationId: string, connectionId: string) =>
       call<Connection>('POST', `${connection(integrationId, connectionId)}/refresh`),
+    /** Retry a `needs_reauth` connection whose refresh token the provider never rejected (409 otherwise). */
+    retryConnection: (integrationId: string, connectionId: string) =>
+      call<Connection>('POST', `${connection(integrationId, connectionId)}/retry`),
+    /** Make the connections a misconfigured client holds due now (after fixing the integration). */
+    retryIntegration: (integrationId: string) =>
+      call<IntegrationRetry>('POST', `${integration(integrationId)}/retry`),
     deleteConnection: (integrationId: string, connectionId: string) =>
       call<void>('DELETE', connection(integrationId, connectionId)),
     /** One page; pass `next_cursor` back as `cursor` for the next. */
@@ -140,16 +148,16 @@ export function createApiClient(options: ApiClientOptions) {
       call<ConnectionList>('GET', '/v1/connections', undefined, query),
     createConnectSession: (body: ConnectSessionInput) =>
       call<ConnectSession>('POST', '/v1/connect-sessions', body),
+    /** The provider catalogue: each documented behaviour with its source (any key). */
+    listProviders: () => call<ProviderList>('GET', '/v1/providers'),
+    /** One catalogue provider; 404 `not_found` for an unknown one. */
+    getProvider: (provider: string) => call<Provider>('GET', `/v1/providers/${encodeURIComponent(provider)}`),
     /** Admin scope. The answer's `api_key` is the only time the key is shown. */
     createApiKey: (body: ApiKeyInput) => call<CreatedApiKey>('POST', '/v1/api-keys', body),
     /** Every active key, the configured admin key included (never the keys themselves). */
     listApiKeys: () => call<ApiKeyList>('GET', '/v1/api-keys'),
     /** 409 `conflict` for the calling key itself and for the configured admin key. */
     deleteApiKey: (keyId: string) => call<void>('DELETE', `/v1/api-keys/${encodeURIComponent(keyId)}`),
-    /** The provider catalogue: each documented behaviour with its source (any key). */
-    listProviders: () => call<ProviderList>('GET', '/v1/providers'),
-    /** One catalogue provider; 404 `not_found` for an unknown one. */
-    getProvider: (provider: string) => call<Provider>('GET', `/v1/providers/${encodeURIComponent(provider)}`),
   };
 }
 

@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { retryHeldConnections } from '../../refresh/retry-held';
 import { listConnections } from '../../store/listing';
 import type { ApiDeps } from '../deps';
@@ -6,15 +5,9 @@ import { notFound } from '../errors';
 import { type AnyRoute, type RouteDef, route } from '../route';
 import { integrationParamsSchema } from '../schemas/common';
 import { errorResponses } from '../schemas/responses';
+import { integrationRetrySchema } from '../schemas/retry';
 
 const apiRoute = <P, Q, B>(def: RouteDef<ApiDeps, P, Q, B>) => route(def);
-
-export const integrationRetrySchema = z
-  .object({
-    retried: z.number().int().nonnegative(),
-    complete: z.boolean(),
-  })
-  .meta({ id: 'IntegrationRetry' });
 
 /** Time kept back from the invocation for the answer. */
 const RESERVE_MS = 5_000;
