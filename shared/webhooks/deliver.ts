@@ -2,7 +2,7 @@ import type { OutboxEvent } from '../domain/events';
 import { isServiceError } from '../errors';
 import { type HttpTransport, HttpTransportError } from '../net/http';
 import { assertUrlAllowed } from '../net/ssrf';
-import { webhookHeaders } from './signing';
+import { type WebhookSigningKeys, webhookHeaders } from './signing';
 
 /** Why an attempt failed; each is retried on the queue's schedule (see ./retry). */
 export type DeliveryFailureReason = 'http_status' | 'timeout' | 'network' | 'redirect' | 'url_not_allowed';
@@ -24,7 +24,7 @@ export interface DeliverWebhookInput {
   readonly url: string;
   readonly event: OutboxEvent;
   /** HMAC key from `parseWebhookSecret` (./signing). */
-  readonly key: Uint8Array;
+  readonly key: WebhookSigningKeys;
   /** Epoch ms of this attempt; becomes `webhook-timestamp` (seconds). */
   readonly now: number;
   /** A `createHttpTransport` (../net/http): unless told otherwise it refuses private addresses at connect time. */

@@ -1,74 +1,63 @@
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ServiceError } from '../errors';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
-import { parseWebhookSecret } from './signing';
+import { parseWebhookSecret, type WebhookSigningKeys } from './signing';
 
 /**
- * The webhook signing secret on AWS lives in Secrets Manager (`WEBHOOK_SECRET_ARN`). It is read
- * through the AWS Parameters and Secrets Lambda Extension, a layer the infra attaches to the
- * webhook sender: the extension answers GetSecretValue on localhost (port
- * `PARAMETERS_SECRETS_EXTENSION_HTTP_PORT`, 2773 by default) with its own cache, authenticated by
- * the function's session token. That needs no SDK client in the bundle; swapping in
- * `@aws-sdk/client-secrets-manager` later only replaces {@link fetchSecretString}.
- * https://docs.aws.amazon.com/secretsmanager/latest/userguide/retrieving-secrets_lambda.html
+ * The webhook signing secret on AWS lives in Secrets Manager (`WEBHOOK_SECRET_ARN`) and is read
+ * with Powertools Parameters (`SecretsProvider.get` with a max age): one cache, in the function,
+ * so a rotated secret is used at most {@link WEBHOOK_SECRET_MAX_AGE_SECONDS} after it was put.
+ *
+ * Rotation window: while the secret has an `AWSPREVIOUS` version (Secrets Manager moves the old
+ * value there on `put-secret-value`), every delivery carries two signatures, one per secret
+ * (Standard Webhooks: space-separated `v1,<sig>` entries), so receivers may switch to the new
+ * secret at any time. Removing the `AWSPREVIOUS` stage ends the window (infra/DEPLOY.md).
  */
-export const SECRETS_EXTENSION_DEFAULT_PORT = 2773;
+export const WEBHOOK_SECRET_MAX_AGE_SECONDS = 300;
 
-export interface SecretFetchOptions {
-  /** @default globalThis.fetch */
-  readonly fetch?: typeof fetch;
-  /** Where the port and session token come from. @default process.env */
-  readonly env?: Readonly<Record<string, string | undefined>>;
-  /** @default 5000 */
-  readonly timeoutMs?: number;
+/** The version stages the sender signs with: the current secret, and the old one during a rotation. */
+export type SecretStage = 'AWSCURRENT' | 'AWSPREVIOUS';
+
+/** Reads one version stage of a secret; `undefined` when the secret has no version in that stage. */
+export interface SecretSource {
+  read(secretId: string, stage: SecretStage): Promise<string | undefined>;
 }
 
 /**
- * The `SecretString` of a Secrets Manager secret, from the Lambda extension.
- * @throws ServiceError `config_invalid`: the extension refused (no such secret, access denied, no
- *   string value) or could not be reached (not attached, still starting). The message names the
- *   secret and the HTTP status, never the value.
+ * Powertools Parameters over Secrets Manager. Powertools caches by name (not by SDK options), so
+ * each stage has its own provider (own cache) over one shared SDK client, created on first use.
  */
-export async function fetchSecretString(secretId: string, options: SecretFetchOptions = {}): Promise<string> {
-  const env = options.env ?? process.env;
-  const doFetch = options.fetch ?? globalThis.fetch;
-  const port = env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT ?? String(SECRETS_EXTENSION_DEFAULT_PORT);
-  const token = env.AWS_SESSION_TOKEN;
-  if (token === undefined || token === '') {
-    throw new ServiceError('config_invalid', 'AWS_SESSION_TOKEN is not set: the secrets extension needs it');
-  }
-  const url = `http://localhost:${port}/secretsmanager/get?secretId=${encodeURIComponent(secretId)}`;
-  let response: Response;
-  try {
-    response = await doFetch(url, {
-      headers: { 'X-Aws-Parameters-Secrets-Token': token },
-      signal: AbortSignal.timeout(options.timeoutMs ?? 5_000),
-    });
-  } catch (error) {
-    throw new ServiceError(
-      'config_invalid',
-      `secret ${secretId}: the Parameters and Secrets extension is not reachable on port ${port}`,
-      { cause: error },
-    );
-  }
-  if (!response.ok) {
-    // The body may echo request details; it never holds the value, but keep the message short.
-    await response.body?.cancel();
-    throw new ServiceError('config_invalid', `secret ${secretId}: the extension answered ${response.status}`);
-  }
-  let body: unknown;
-  try {
-    body = await response.json();
-  } catch (error) {
-    throw new ServiceError('config_invalid', `secret ${secretId}: the extension answered malformed JSON`, {
-      cause: error,
-    });
-  }
-  const value = (body as { SecretString?: unknown } | null)?.SecretString;
-  if (typeof value !== 'string' || value === '') {
-    throw new ServiceError('config_invalid', `secret ${secretId} has no string value`);
-  }
-  return value;
+export function powertoolsSecretSource(maxAgeSeconds = WEBHOOK_SECRET_MAX_AGE_SECONDS): SecretSource {
+  let providers: Record<SecretStage, SecretsProvider> | undefined;
+  return {
+    async read(secretId, stage) {
+      if (providers === undefined) {
+        const awsSdkV3Client = new SecretsManagerClient({});
+        providers = {
+          AWSCURRENT: new SecretsProvider({ awsSdkV3Client }),
+          AWSPREVIOUS: new SecretsProvider({ awsSdkV3Client }),
+        };
+      }
+      try {
+        const value = await providers[stage].get(secretId, {
+          maxAge: maxAgeSeconds,
+          sdkOptions: { VersionStage: stage },
+        });
+        return typeof value === 'string' ? value : undefined;
+      } catch (error) {
+        const cause = (error as { cause?: { name?: unknown } } | null)?.cause;
+        if (cause?.name === 'ResourceNotFoundException' && stage === 'AWSPREVIOUS') return undefined;
+        // SDK messages name the secret and the reason (AccessDenied, …), never its value.
+        throw new ServiceError(
+          'config_invalid',
+          `secret ${secretId} (${stage}): ${error instanceof Error ? error.message : 'unreadable'}`,
+          { cause: error },
+        );
+      }
+    },
+  };
 }
 
 /**
@@ -83,70 +72,94 @@ export function webhookKeyFromSecretString(value: string): Uint8Array {
 }
 
 /**
- * The signing key for the webhook sender: `WEBHOOK_SECRET` when set (local runtime, tests), else
- * the Secrets Manager secret named by `WEBHOOK_SECRET_ARN` (AWS).
- * @throws ServiceError `config_invalid` when neither is set, or as {@link fetchSecretString} and
- *   {@link webhookKeyFromSecretString} do
+ * The signing keys for the webhook sender: `WEBHOOK_SECRET` when set (local runtime, tests), else
+ * the Secrets Manager secret named by `WEBHOOK_SECRET_ARN` (AWS): its current version first, then
+ * its previous one while a rotation window is open.
+ * @throws ServiceError `config_invalid` when neither is set, the current secret cannot be read or
+ *   is not a valid key
  */
-export async function loadWebhookKey(
+export async function loadWebhookKeys(
   config: { readonly webhookSecret?: string | undefined; readonly webhookSecretArn?: string | undefined },
-  options: SecretFetchOptions = {},
-): Promise<Uint8Array> {
-  if (config.webhookSecret !== undefined) return parseWebhookSecret(config.webhookSecret);
-  if (config.webhookSecretArn !== undefined) {
-    return webhookKeyFromSecretString(await fetchSecretString(config.webhookSecretArn, options));
+  source: SecretSource,
+): Promise<readonly Uint8Array[]> {
+  if (config.webhookSecret !== undefined) return [parseWebhookSecret(config.webhookSecret)];
+  const arn = config.webhookSecretArn;
+  if (arn === undefined) {
+    throw new ServiceError(
+      'config_invalid',
+      'neither WEBHOOK_SECRET nor WEBHOOK_SECRET_ARN is set: webhooks cannot be signed',
+    );
   }
-  throw new ServiceError(
-    'config_invalid',
-    'neither WEBHOOK_SECRET nor WEBHOOK_SECRET_ARN is set: webhooks cannot be signed',
-  );
+  const [current, previous] = await Promise.all([
+    source.read(arn, 'AWSCURRENT'),
+    source.read(arn, 'AWSPREVIOUS'),
+  ]);
+  if (current === undefined || current === '') {
+    throw new ServiceError('config_invalid', `secret ${arn} has no string value`);
+  }
+  const keys = [webhookKeyFromSecretString(current)];
+  if (previous !== undefined && previous !== '' && previous.trim() !== current.trim()) {
+    try {
+      keys.push(webhookKeyFromSecretString(previous));
+    } catch {
+      // An unusable old value must not stop signing with the current one.
+    }
+  }
+  return keys;
 }
 
-/** How long a loaded key is used before the secret is read again (the extension caches 5 min too). */
-export const WEBHOOK_KEY_TTL_MS = 5 * 60_000;
+/** How long the cache waits after a failed re-read before it asks Secrets Manager again. */
+export const WEBHOOK_SECRET_RETRY_MS = 60_000;
 
 /**
- * The signing key, re-read every {@link WEBHOOK_KEY_TTL_MS} so that a rotated secret takes effect
- * in running containers within minutes. A failed re-read keeps signing with the previous key (and
- * warns): a Secrets Manager hiccup must not stop deliveries. Only the first load can fail.
+ * The signing keys for each batch. The only cache is Powertools' (max age), so a rotated secret
+ * takes effect within {@link WEBHOOK_SECRET_MAX_AGE_SECONDS}. A failed re-read keeps signing with
+ * the last keys (and warns, then waits {@link WEBHOOK_SECRET_RETRY_MS}): a Secrets Manager hiccup
+ * must not stop deliveries. Only the first load can fail. The same array is returned while the
+ * keys are unchanged.
  */
 export class WebhookKeyCache {
-  private key: Uint8Array | undefined;
-  private loadedAt = 0;
-  private loading: Promise<Uint8Array> | undefined;
+  private keys: readonly Uint8Array[] | undefined;
+  private retryAt = 0;
+  private loading: Promise<WebhookSigningKeys> | undefined;
 
   constructor(
-    private readonly config: Parameters<typeof loadWebhookKey>[0],
+    private readonly config: Parameters<typeof loadWebhookKeys>[0],
     private readonly deps: {
       readonly clock: Pick<Clock, 'now'>;
       readonly logger: Logger;
-      readonly ttlMs?: number;
-      readonly fetchOptions?: SecretFetchOptions;
+      /** @default powertoolsSecretSource() */
+      readonly source?: SecretSource;
     },
   ) {}
 
-  /** @throws as {@link loadWebhookKey}, on the first load only */
-  get(): Promise<Uint8Array> {
-    const now = this.deps.clock.now();
-    if (this.key !== undefined && now - this.loadedAt < (this.deps.ttlMs ?? WEBHOOK_KEY_TTL_MS)) {
-      return Promise.resolve(this.key);
-    }
-    this.loading ??= this.reload(now).finally(() => {
+  private sourceInstance: SecretSource | undefined;
+
+  /** @throws as {@link loadWebhookKeys}, on the first load only */
+  get(): Promise<WebhookSigningKeys> {
+    if (this.keys !== undefined && this.deps.clock.now() < this.retryAt) return Promise.resolve(this.keys);
+    this.loading ??= this.reload().finally(() => {
       this.loading = undefined;
     });
     return this.loading;
   }
 
-  private async reload(now: number): Promise<Uint8Array> {
+  private async reload(): Promise<WebhookSigningKeys> {
+    this.sourceInstance ??= this.deps.source ?? powertoolsSecretSource();
     try {
-      this.key = await loadWebhookKey(this.config, this.deps.fetchOptions);
+      const keys = await loadWebhookKeys(this.config, this.sourceInstance);
+      if (this.keys === undefined || !sameKeys(this.keys, keys)) this.keys = keys;
     } catch (error) {
-      if (this.key === undefined) throw error;
-      this.deps.logger.warn('could not re-read the webhook signing secret; signing with the previous key', {
-        error: error instanceof Error ? error.message : 'unknown',
+      if (this.keys === undefined) throw error;
+      this.retryAt = this.deps.clock.now() + WEBHOOK_SECRET_RETRY_MS;
+      this.deps.logger.warn('could not re-read the webhook signing secret; signing with the previous keys', {
+        error: error instanceof ServiceError ? error.code : 'unknown',
       });
     }
-    this.loadedAt = now;
-    return this.key;
+    return this.keys;
   }
+}
+
+function sameKeys(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
+  return a.length === b.length && a.every((key, i) => Buffer.compare(key, b[i] as Uint8Array) === 0);
 }

@@ -9,6 +9,7 @@ import type { Runtime } from '../runtime';
 import type { DynamoIntegrationStore } from '../store/integrations';
 import { type DeliveryFailureReason, deliverWebhook } from './deliver';
 import { redeliveryDelaySeconds, WEBHOOK_MAX_RECEIVE_COUNT } from './retry';
+import type { WebhookSigningKeys } from './signing';
 
 /** Makes a received message visible again after a delay (SQS ChangeMessageVisibility). */
 export interface Redelivery {
@@ -72,7 +73,7 @@ export class WebhookDestinations {
 
 export interface WebhookSenderDeps {
   /** HMAC key of the `whsec_` secret. Never logged. */
-  readonly key: Uint8Array;
+  readonly key: WebhookSigningKeys;
   /** `WEBHOOK_URL`: where events go when their integration sets no `webhook_url`. */
   readonly defaultUrl: string | undefined;
   readonly allowPrivateUrls: boolean;
@@ -90,7 +91,7 @@ export interface WebhookSenderDeps {
 }
 
 /** Builds the sender's dependencies from the process runtime and the decoded signing key. */
-export function createWebhookSenderDeps(rt: Runtime, key: Uint8Array): WebhookSenderDeps {
+export function createWebhookSenderDeps(rt: Runtime, key: WebhookSigningKeys): WebhookSenderDeps {
   const { config } = rt;
   return {
     key,

@@ -50,17 +50,28 @@ export interface SignedContent {
 }
 
 /**
- * Signs one attempt: `v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`.
- * @throws RangeError when `timestamp` is not a non-negative integer (a caller bug).
+ * One HMAC key, or several during a secret rotation (current first, then the previous one): each
+ * key adds its own signature, so receivers holding either secret verify the delivery.
  */
-export function signWebhook(content: SignedContent, key: Uint8Array): string {
+export type WebhookSigningKeys = Uint8Array | readonly Uint8Array[];
+
+/**
+ * Signs one attempt: `v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">` per key, separated by
+ * spaces (Standard Webhooks lets a signature header carry several).
+ * @throws RangeError when `timestamp` is not a non-negative integer or no key is given (a caller bug).
+ */
+export function signWebhook(content: SignedContent, keys: WebhookSigningKeys): string {
   if (!Number.isSafeInteger(content.timestamp) || content.timestamp < 0) {
     throw new RangeError('webhook timestamp must be whole unix seconds');
   }
-  const mac = createHmac('sha256', key)
-    .update(`${content.id}.${content.timestamp}.${content.body}`, 'utf8')
-    .digest('base64');
-  return `v1,${mac}`;
+  const list: readonly Uint8Array[] = keys instanceof Uint8Array ? [keys] : keys;
+  if (list.length === 0) throw new RangeError('at least one webhook signing key is needed');
+  return list
+    .map(
+      (key) =>
+        `v1,${createHmac('sha256', key).update(`${content.id}.${content.timestamp}.${content.body}`, 'utf8').digest('base64')}`,
+    )
+    .join(' ');
 }
 
 /** The request headers of one delivery attempt (the signature is a credential: never log them). */
@@ -74,7 +85,7 @@ export interface WebhookHeaders {
 }
 
 /** Builds the Standard Webhooks headers for one attempt. @throws RangeError like {@link signWebhook}. */
-export function webhookHeaders(content: SignedContent, key: Uint8Array): WebhookHeaders {
+export function webhookHeaders(content: SignedContent, key: WebhookSigningKeys): WebhookHeaders {
   return {
     'webhook-id': content.id,
     'webhook-timestamp': String(content.timestamp),

@@ -1,41 +1,61 @@
+import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import {
-  fetchSecretString,
-  loadWebhookKey,
-  WEBHOOK_KEY_TTL_MS,
+  loadWebhookKeys,
+  type SecretSource,
+  type SecretStage,
+  WEBHOOK_SECRET_RETRY_MS,
   WebhookKeyCache,
   webhookKeyFromSecretString,
 } from '../../shared/webhooks/secret';
-import { generateWebhookSecret } from '../../shared/webhooks/signing';
+import { generateWebhookSecret, webhookHeaders } from '../../shared/webhooks/signing';
 
-// The contract between the template (WEBHOOK_SECRET_ARN + the Parameters and Secrets extension
-// layer + a generated 44-character secret) and the webhook sender's code.
+// The contract between the template (WEBHOOK_SECRET_ARN + a generated 44-character secret, read
+// with Powertools Parameters) and the webhook sender's code, including the rotation window.
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:webhook-AbCdEf';
-const env = { AWS_SESSION_TOKEN: 'session-token', PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: '2773' };
 /** What Secrets Manager's generator makes of the template's settings: 44 alphanumerics. */
 const GENERATED = 'Q29uZ3JhdHVsYXRpb25zWW91Rm91bmRUaGVLZXkxMjM0';
+const ROTATED = 'Um90YXRlZFNlY3JldFJvdGF0ZWRTZWNyZXQxMjM0NTY3';
 
-function extension(respond: (url: URL, headers: Headers) => Response) {
-  const calls: Array<{ url: URL; headers: Headers }> = [];
-  const fetch = (async (input: string | URL | Request, init?: RequestInit) => {
-    const url = new URL(String(input));
-    const headers = new Headers(init?.headers);
-    calls.push({ url, headers });
-    return respond(url, headers);
-  }) as typeof globalThis.fetch;
-  return { fetch, calls };
+/** A Secrets Manager stand-in: the values of each version stage, or an error to throw. */
+function secrets(stages: Partial<Record<SecretStage, string | Error>>) {
+  const calls: Array<{ id: string; stage: SecretStage }> = [];
+  const source: SecretSource = {
+    async read(id, stage) {
+      calls.push({ id, stage });
+      const value = stages[stage];
+      if (value instanceof Error) throw value;
+      return value;
+    },
+  };
+  return { source, calls, stages };
 }
 
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
 describe('webhook signing secret on AWS', () => {
-  it('asks the extension on localhost for the secret, authenticated by the session token', async () => {
-    const ext = extension(() => Response.json({ ARN, SecretString: GENERATED }));
-    await expect(fetchSecretString(ARN, { fetch: ext.fetch, env })).resolves.toBe(GENERATED);
-    const call = ext.calls[0];
-    expect(call?.url.origin).toBe('http://localhost:2773');
-    expect(call?.url.pathname).toBe('/secretsmanager/get');
-    expect(call?.url.searchParams.get('secretId')).toBe(ARN);
-    expect(call?.headers.get('X-Aws-Parameters-Secrets-Token')).toBe('session-token');
+  it('reads the current and the previous version of WEBHOOK_SECRET_ARN', async () => {
+    const sm = secrets({ AWSCURRENT: GENERATED });
+    const keys = await loadWebhookKeys({ webhookSecretArn: ARN }, sm.source);
+    expect(keys).toEqual([webhookKeyFromSecretString(GENERATED)]);
+    expect(sm.calls).toEqual([
+      { id: ARN, stage: 'AWSCURRENT' },
+      { id: ARN, stage: 'AWSPREVIOUS' },
+    ]);
+  });
+
+  it('signs with both secrets during a rotation window; receivers with either one verify', async () => {
+    const sm = secrets({ AWSCURRENT: ROTATED, AWSPREVIOUS: GENERATED });
+    const keys = await loadWebhookKeys({ webhookSecretArn: ARN }, sm.source);
+    expect(keys).toHaveLength(2);
+    const content = { id: 'msg_1', timestamp: Math.floor(Date.now() / 1000), body: '{"type":"x"}' };
+    const headers = webhookHeaders(content, keys);
+    expect(headers['webhook-signature'].split(' ')).toHaveLength(2);
+    for (const secret of [GENERATED, ROTATED]) {
+      expect(() => new Webhook(secret).verify(content.body, headers)).not.toThrow();
+    }
+    expect(() => new Webhook(generateWebhookSecret()).verify(content.body, headers)).toThrow();
   });
 
   it('turns the generated 44-character secret into a 33-byte Standard Webhooks key', () => {
@@ -44,38 +64,24 @@ describe('webhook signing secret on AWS', () => {
   });
 
   it('accepts a secret stored with its whsec_ prefix', () => {
-    const secret = generateWebhookSecret();
-    expect(webhookKeyFromSecretString(`${secret}\n`)).toHaveLength(24);
+    expect(webhookKeyFromSecretString(`${generateWebhookSecret()}\n`)).toHaveLength(24);
   });
 
-  it('prefers WEBHOOK_SECRET (local runtime) and never calls the extension then', async () => {
-    const ext = extension(() => Response.json({ SecretString: GENERATED }));
-    const key = await loadWebhookKey(
+  it('prefers WEBHOOK_SECRET (local runtime) and never calls Secrets Manager then', async () => {
+    const sm = secrets({ AWSCURRENT: GENERATED });
+    const keys = await loadWebhookKeys(
       { webhookSecret: generateWebhookSecret(), webhookSecretArn: ARN },
-      { fetch: ext.fetch, env },
+      sm.source,
     );
-    expect(key).toHaveLength(24);
-    expect(ext.calls).toHaveLength(0);
+    expect(keys).toHaveLength(1);
+    expect(sm.calls).toHaveLength(0);
   });
 
-  it('loads the key through WEBHOOK_SECRET_ARN when no WEBHOOK_SECRET is set', async () => {
-    const ext = extension(() => Response.json({ SecretString: GENERATED }));
-    await expect(loadWebhookKey({ webhookSecretArn: ARN }, { fetch: ext.fetch, env })).resolves.toHaveLength(
-      33,
-    );
-  });
-
-  it('reports a refused secret with its status and never its value', async () => {
-    const ext = extension(() => new Response('AccessDeniedException', { status: 400 }));
-    const error = await fetchSecretString(ARN, { fetch: ext.fetch, env }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'config_invalid', message: expect.stringContaining('answered 400') });
-  });
-
-  it('reports an unreachable extension (layer missing or still starting)', async () => {
-    const fetch = (async () => {
-      throw new TypeError('fetch failed');
-    }) as typeof globalThis.fetch;
-    await expect(fetchSecretString(ARN, { fetch, env })).rejects.toThrow(/not reachable on port 2773/);
+  it('reports an unreadable current secret as config_invalid without its value', async () => {
+    const sm = secrets({ AWSCURRENT: '' });
+    await expect(loadWebhookKeys({ webhookSecretArn: ARN }, sm.source)).rejects.toMatchObject({
+      code: 'config_invalid',
+    });
   });
 
   it('rejects a secret that is not a usable key without echoing it', () => {
@@ -93,58 +99,57 @@ describe('webhook signing secret on AWS', () => {
   });
 
   it('needs one of WEBHOOK_SECRET or WEBHOOK_SECRET_ARN', async () => {
-    await expect(loadWebhookKey({})).rejects.toThrow(/WEBHOOK_SECRET_ARN/);
-  });
-
-  it('needs the session token the extension checks', async () => {
-    await expect(fetchSecretString(ARN, { env: {} })).rejects.toThrow(/AWS_SESSION_TOKEN/);
+    await expect(loadWebhookKeys({}, secrets({}).source)).rejects.toThrow(/WEBHOOK_SECRET_ARN/);
   });
 
   describe('WebhookKeyCache', () => {
-    const ROTATED = 'Um90YXRlZFNlY3JldFJvdGF0ZWRTZWNyZXQxMjM0NTY3';
-    function setup(values: Array<string | Error>) {
+    function setup(stages: Partial<Record<SecretStage, string | Error>>) {
       let now = 1_000_000;
       const warnings: string[] = [];
-      const ext = extension(() => {
-        const next = values.shift() ?? new Error('no more values');
-        return next instanceof Error
-          ? new Response('boom', { status: 500 })
-          : Response.json({ SecretString: next });
-      });
+      const sm = secrets(stages);
       const cache = new WebhookKeyCache(
         { webhookSecretArn: ARN },
         {
           clock: { now: () => now },
-          logger: { debug() {}, info() {}, warn: (m) => warnings.push(m), error() {} },
-          fetchOptions: { fetch: ext.fetch, env },
+          logger: { ...quiet, warn: (m) => warnings.push(m) },
+          source: sm.source,
         },
       );
-      return { cache, ext, warnings, advance: (ms: number) => (now += ms) };
+      return { cache, sm, warnings, advance: (ms: number) => (now += ms) };
     }
 
-    it('reads the secret once per TTL, then picks up a rotated value', async () => {
-      const { cache, ext, advance } = setup([GENERATED, ROTATED]);
+    it('asks the source (Powertools, which caches with a max age) on every call: one cache only', async () => {
+      const { cache, sm } = setup({ AWSCURRENT: GENERATED });
       const first = await cache.get();
-      advance(WEBHOOK_KEY_TTL_MS - 1);
       expect(await cache.get()).toBe(first);
-      expect(ext.calls).toHaveLength(1);
-      advance(1);
-      expect(await cache.get()).toEqual(webhookKeyFromSecretString(ROTATED));
-      expect(ext.calls).toHaveLength(2);
+      expect(sm.calls.filter((c) => c.stage === 'AWSCURRENT')).toHaveLength(2);
+      sm.stages.AWSCURRENT = ROTATED;
+      sm.stages.AWSPREVIOUS = GENERATED;
+      expect(await cache.get()).toEqual([
+        webhookKeyFromSecretString(ROTATED),
+        webhookKeyFromSecretString(GENERATED),
+      ]);
     });
 
-    it('keeps signing with the previous key when a re-read fails, and warns', async () => {
-      const { cache, warnings, advance } = setup([GENERATED, new Error('down')]);
+    it('keeps signing with the previous keys when a re-read fails, warns, and waits before retrying', async () => {
+      const { cache, sm, warnings, advance } = setup({ AWSCURRENT: GENERATED });
       const first = await cache.get();
-      advance(WEBHOOK_KEY_TTL_MS);
+      sm.stages.AWSCURRENT = new Error('down');
       expect(await cache.get()).toBe(first);
-      expect(warnings).toEqual([expect.stringContaining('previous key')]);
+      expect(warnings).toEqual([expect.stringContaining('previous keys')]);
+      const calls = sm.calls.length;
+      expect(await cache.get()).toBe(first);
+      expect(sm.calls).toHaveLength(calls);
+      sm.stages.AWSCURRENT = ROTATED;
+      advance(WEBHOOK_SECRET_RETRY_MS);
+      expect(await cache.get()).toEqual([webhookKeyFromSecretString(ROTATED)]);
     });
 
     it('fails the first load, and tries again on the next call', async () => {
-      const { cache } = setup([new Error('down'), GENERATED]);
-      await expect(cache.get()).rejects.toThrow(/answered 500/);
-      await expect(cache.get()).resolves.toHaveLength(33);
+      const { cache, sm } = setup({ AWSCURRENT: new Error('down') });
+      await expect(cache.get()).rejects.toThrow(/down/);
+      sm.stages.AWSCURRENT = GENERATED;
+      await expect(cache.get()).resolves.toHaveLength(1);
     });
   });
 });
