@@ -1,13 +1,15 @@
 import { App } from 'aws-cdk-lib';
-import { stackPropsFromContext } from './context';
+import { loadStageConfig, stackPropsFromConfig, stageFromContext } from './config';
 import { assertFunctionEntries } from './functions';
 import { addNagChecks } from './nag';
 import { TokenRefreshStack } from './stack';
 
-// `cdk synth` / `cdk deploy` entry (cdk.json "app"). Context values: infra/context.ts, infra/DEPLOY.md.
+// `cdk synth` / `cdk deploy` entry (cdk.json "app"). One stack per stage:
+// `cdk deploy -c stage=prod` reads infra/config/prod.json (infra/config.ts, infra/DEPLOY.md).
 assertFunctionEntries();
 const app = new App();
-const { stackName, props } = stackPropsFromContext(app.node);
+const stage = stageFromContext(app.node);
+const { stackName, props } = stackPropsFromConfig(stage, loadStageConfig(stage));
 new TokenRefreshStack(app, stackName, props);
 addNagChecks(app);
 app.synth();

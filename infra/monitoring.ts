@@ -1,7 +1,16 @@
 import { Duration } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
-import { Alarm, ComparisonOperator, type IMetric, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  Alarm,
+  ComparisonOperator,
+  type IMetric,
+  MathExpression,
+  Metric,
+  Stats,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -40,6 +49,10 @@ export interface MonitoringProps {
   readonly webhookFailureThreshold?: number;
   /** @default - CloudFormation names it */
   readonly dashboardName?: string;
+  /** The service's table, for the throttling alarm. @default - no table alarm */
+  readonly table?: ITable;
+  /** The API's p99 latency above this for 15 minutes raises an alarm. @default Duration.seconds(5) */
+  readonly apiLatencyP99Threshold?: Duration;
 }
 
 /**
@@ -147,11 +160,33 @@ export class Monitoring extends Construct {
       ['ScheduleDlq', props.scheduleDeadLetterQueue, 'Scheduler ticks were not delivered or the scan failed'],
     ];
     for (const [id, queue, description] of dlqs) {
+      // Depth: stays in ALARM while anything is left in the DLQ (a reminder to purge or redrive).
       this.alarm(
         id,
         queue.metricApproximateNumberOfMessagesVisible({ period: five, statistic: Stats.MAXIMUM }),
         1,
         `${description} (messages in the DLQ)`,
+      );
+      // Arrivals: fires again for every new dead letter, even while the depth alarm is in ALARM.
+      // Messages moved by a redrive policy do not count in NumberOfMessagesSent, so a rise in depth
+      // counts too; direct sends (the schedule DLQ's) show in NumberOfMessagesSent.
+      const minute = Duration.minutes(1);
+      this.alarm(
+        `${id}Arrivals`,
+        new MathExpression({
+          expression: 'MAX([IF(DIFF(depth) > 0, DIFF(depth), 0), FILL(sent, 0)])',
+          usingMetrics: {
+            depth: queue.metricApproximateNumberOfMessagesVisible({
+              period: minute,
+              statistic: Stats.MAXIMUM,
+            }),
+            sent: queue.metricNumberOfMessagesSent({ period: minute, statistic: Stats.SUM }),
+          },
+          period: minute,
+          label: `${id} arrivals`,
+        }),
+        1,
+        `${description} (new messages arrived in the DLQ)`,
       );
     }
 
@@ -185,6 +220,35 @@ export class Monitoring extends Construct {
         props.httpApi.metricServerError({ period: five, statistic: Stats.SUM }),
         5,
         'The HTTP API answered 5xx 5+ times in 5 minutes',
+      );
+      const p99 = props.apiLatencyP99Threshold ?? Duration.seconds(5);
+      this.alarm(
+        'ApiLatencyP99',
+        props.httpApi.metricLatency({ period: five, statistic: Stats.p(99) }),
+        p99.toMilliseconds(),
+        `The HTTP API's p99 latency stayed above ${p99.toMilliseconds()} ms for 15 minutes`,
+        3,
+      );
+    }
+    if (props.table !== undefined) {
+      const throttles = (metricName: string) =>
+        new Metric({
+          namespace: 'AWS/DynamoDB',
+          metricName,
+          dimensionsMap: { TableName: props.table?.tableName ?? '' },
+          statistic: Stats.SUM,
+          period: five,
+        });
+      this.alarm(
+        'DynamoDbThrottles',
+        new MathExpression({
+          expression: 'FILL(r, 0) + FILL(w, 0)',
+          usingMetrics: { r: throttles('ReadThrottleEvents'), w: throttles('WriteThrottleEvents') },
+          period: five,
+          label: 'DynamoDB throttle events',
+        }),
+        1,
+        'DynamoDB throttled reads or writes of the table (capacity or a hot partition)',
       );
     }
 

@@ -78,14 +78,19 @@ export function grantEnvelopeKey(grantee: IGrantable, key: IKey): void {
     new PolicyStatement({
       actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
       resources: [key.keyArn],
-      conditions: {
-        StringEquals: Object.fromEntries(
-          Object.entries(KMS_ENCRYPTION_CONTEXT).map(([k, v]) => [`kms:EncryptionContext:${k}`, v]),
-        ),
-        'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': Object.keys(KMS_ENCRYPTION_CONTEXT) },
-      },
+      conditions: envelopeKeyConditions(),
     }),
   );
+}
+
+/** The service's fixed encryption context, exactly (no other context keys): IAM and key policy alike. */
+export function envelopeKeyConditions(): Record<string, Record<string, unknown>> {
+  return {
+    StringEquals: Object.fromEntries(
+      Object.entries(KMS_ENCRYPTION_CONTEXT).map(([k, v]) => [`kms:EncryptionContext:${k}`, v]),
+    ),
+    'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': Object.keys(KMS_ENCRYPTION_CONTEXT) },
+  };
 }
 
 /** `sqs:SendMessage` (SendMessageBatch is authorized by it) and nothing else. */

@@ -60,6 +60,12 @@ export interface RefreshPipelineProps {
   readonly refresherTimeout?: Duration;
   /** Concurrent refresher invocations the queue mapping allows (2–1000). @default 10 */
   readonly maxConcurrency?: number;
+  /**
+   * Concurrency reserved for the refresher, at least `maxConcurrency`: the API or other workloads
+   * of the account can then never take the refresher's capacity (and it never takes theirs).
+   * @default - none (the account's unreserved pool)
+   */
+  readonly reservedConcurrency?: number;
   /** @default 10 */
   readonly batchSize?: number;
   /** How long the mapping gathers records before it invokes. @default Duration.seconds(5) */
@@ -101,6 +107,13 @@ export class RefreshPipeline extends Construct {
     const retryAttempts = props.scheduleRetryAttempts ?? 2;
     this.validate({ rate, window, refresherTimeout, providerTimeout, retryAttempts });
     checkConcurrency(this, maxConcurrency);
+    const reserved = props.reservedConcurrency;
+    if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < maxConcurrency)) {
+      // A mapping allowed more invocations than the function may run gets throttled invocations.
+      throw new Error(
+        `${this.node.path}: reservedConcurrency must be an integer ≥ maxConcurrency (${maxConcurrency}), got ${reserved}`,
+      );
+    }
     this.scheduleRate = rate;
     const logRetention = props.logRetention === undefined ? {} : { logRetention: props.logRetention };
 
@@ -192,6 +205,7 @@ export class RefreshPipeline extends Construct {
       description: 'Refreshes the tokens of queued connections (SQS batches, partial failures)',
       timeout: refresherTimeout,
       ...logRetention,
+      ...(reserved === undefined ? {} : { reservedConcurrency: reserved }),
       environment: functionEnvironment('refresher', {
         ...props.environment,
         refreshConcurrency: props.refreshConcurrency ?? 10,

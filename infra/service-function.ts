@@ -1,13 +1,7 @@
 import { join } from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import {
-  Architecture,
-  type IDestination,
-  type ParamsAndSecretsLayerVersion,
-  Runtime,
-  Tracing,
-} from 'aws-cdk-lib/aws-lambda';
+import { Architecture, type IDestination, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -42,14 +36,18 @@ export interface ServiceFunctionProps {
   readonly retryAttempts?: number;
   /** Asynchronous invocations only. @default Duration.hours(6) (Lambda's default) */
   readonly maxEventAge?: Duration;
-  /** The AWS Parameters and Secrets extension (the webhook sender's secret). @default - none */
-  readonly paramsAndSecrets?: ParamsAndSecretsLayerVersion;
+  /**
+   * Concurrency reserved for this function: guaranteed to it, and its ceiling, so it can neither
+   * starve nor be starved by other functions of the account. @default - none (unreserved pool)
+   */
+  readonly reservedConcurrency?: number;
 }
 
 /**
  * One of the service's functions, with everything that must not differ between them fixed here:
  * Node.js 22 on arm64, bundled locally by esbuild (never Docker) to ESM with source maps, the
- * pinned AWS SDK bundled (not the runtime's), X-Ray tracing, its own log group with a retention,
+ * pinned AWS SDK bundled (not the runtime's), no X-Ray tracing (nothing is instrumented, and an
+ * instrumented SDK would outgrow the bundle budget: README, "Operate"), its own log group with a retention,
  * and a role of its own that starts with nothing but writing to that log group (no
  * AWSLambdaBasicExecutionRole: the constructs grant exactly what each function needs).
  */
@@ -80,7 +78,7 @@ export class ServiceFunction extends NodejsFunction {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(30),
-      tracing: Tracing.ACTIVE,
+      tracing: Tracing.DISABLED,
       logGroup,
       role,
       // Stack traces in the logs point at the TypeScript sources (bundled with sourceMap).
@@ -88,7 +86,9 @@ export class ServiceFunction extends NodejsFunction {
       ...(props.onFailure === undefined ? {} : { onFailure: props.onFailure }),
       ...(props.retryAttempts === undefined ? {} : { retryAttempts: props.retryAttempts }),
       ...(props.maxEventAge === undefined ? {} : { maxEventAge: props.maxEventAge }),
-      ...(props.paramsAndSecrets === undefined ? {} : { paramsAndSecrets: props.paramsAndSecrets }),
+      ...(props.reservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrency }),
       bundling: {
         format: OutputFormat.ESM,
         target: 'node22',
@@ -110,17 +110,18 @@ export class ServiceFunction extends NodejsFunction {
     this.functionLogGroup = logGroup;
     this.serviceRole = role;
     this.entry = functionEntry(props.name);
-    acknowledge(
-      role,
-      'AwsSolutions',
-      'AwsSolutions-IAM5[Resource::*]',
-      'Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support no ' +
-        'resource-level permissions: AWS requires Resource "*". Every other statement names its resources.',
-    );
     const runtimeReason =
       'The service targets nodejs22.x on purpose: its code and tests run on Node 20/22 and are not ' +
       'verified on a newer runtime yet. Raise Runtime in infra/service-function.ts after testing.';
     acknowledge(this, 'AwsSolutions', 'AwsSolutions-L1', runtimeReason);
     acknowledge(this, 'Serverless', 'Serverless-LambdaLatestVersion', runtimeReason);
+    acknowledge(
+      this,
+      'Serverless',
+      'Serverless-LambdaTracing',
+      'X-Ray is off by decision: the code is not instrumented, and Powertools Tracer (aws-xray-sdk-core ' +
+        'plus instrumented SDK clients) would push the bundles past their 500 KB budget. Latency and ' +
+        'failures are covered by EMF metrics, structured logs with the request id, API access logs and alarms.',
+    );
   }
 }

@@ -39,7 +39,7 @@ export interface TokenRefreshServiceProps {
   readonly refresh?: Omit<RefreshPipelineProps, Wired>;
   /** @default - WebhookDelivery defaults: a generated secret, no default URL */
   readonly webhooks?: Omit<WebhookDeliveryProps, Wired>;
-  /** @default - TokenApi defaults: execute-api URL, IAM API on */
+  /** @default - TokenApi defaults: execute-api URL, no IAM API, no reserved concurrency */
   readonly api?: Omit<TokenApiProps, Wired>;
   /** @default - Monitoring defaults: a new topic, no e-mail */
   readonly monitoring?: Pick<
@@ -50,6 +50,7 @@ export interface TokenRefreshServiceProps {
     | 'reauthRequiredThreshold'
     | 'webhookFailureThreshold'
     | 'dashboardName'
+    | 'apiLatencyP99Threshold'
   >;
 }
 
@@ -94,6 +95,8 @@ export class TokenRefreshService extends Construct {
     };
 
     this.webhooks = new WebhookDelivery(this, 'Webhooks', {
+      // Receivers hold this secret: it lives and dies with the data unless the props say otherwise.
+      secretRemovalPolicy: this.store.removalPolicy,
       ...props.webhooks,
       table,
       environment,
@@ -117,8 +120,13 @@ export class TokenRefreshService extends Construct {
       providerTimeout,
       ...logRetention,
     });
+    // Only the functions that wrap and unwrap tokens are named in the envelope key's policy.
+    this.store.addEnvelopeKeyUser(this.refresh.refresher.serviceRole);
+    this.store.addEnvelopeKeyUser(this.api.function.serviceRole);
+
     this.monitoring = new Monitoring(this, 'Monitoring', {
       ...props.monitoring,
+      table,
       functions: {
         scheduler: this.refresh.scheduler,
         refresher: this.refresh.refresher,

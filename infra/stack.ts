@@ -1,10 +1,24 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
-import type { Construct } from 'constructs';
+import { CfnElement, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct, IConstruct } from 'constructs';
 import { TokenRefreshService, type TokenRefreshServiceProps } from './service';
 
 export interface TokenRefreshStackProps extends StackProps {
+  /** The stage (infra/config/<stage>.json); shown in outputs. @default - none */
+  readonly stage?: string;
   readonly service?: TokenRefreshServiceProps;
 }
+
+/**
+ * Logical ids of the stateful resources, fixed: a refactoring that moved a construct would
+ * otherwise make CloudFormation create an empty table (and new keys, a new secret) and orphan the
+ * old ones. The values are the ids these resources had when first deployed; never change them.
+ */
+export const PINNED_LOGICAL_IDS = {
+  table: 'ServiceStoreTableB7D877FB',
+  tableKey: 'ServiceStoreTableKey9D0BFAA1',
+  envelopeKey: 'ServiceStoreEnvelopeKey8D888DE6',
+  webhookSecret: 'ServiceWebhooksSigningSecretFA859DF0',
+} as const;
 
 /** The stack `cdk deploy` creates: the service and the outputs an operator needs next. */
 export class TokenRefreshStack extends Stack {
@@ -14,6 +28,15 @@ export class TokenRefreshStack extends Stack {
     super(scope, id, props);
     const service = new TokenRefreshService(this, 'Service', props.service);
     this.service = service;
+    const pin = (construct: IConstruct, id: string) => {
+      const resource = construct.node.defaultChild;
+      // Adopted or imported resources have no CloudFormation resource here: nothing to pin.
+      if (resource instanceof CfnElement) resource.overrideLogicalId(id);
+    };
+    pin(service.store.table, PINNED_LOGICAL_IDS.table);
+    pin(service.store.tableKey, PINNED_LOGICAL_IDS.tableKey);
+    pin(service.store.envelopeKey, PINNED_LOGICAL_IDS.envelopeKey);
+    pin(service.webhooks.secret, PINNED_LOGICAL_IDS.webhookSecret);
     const output = (id: string, value: string, description: string) =>
       new CfnOutput(this, id, { value, description });
 
@@ -31,10 +54,37 @@ export class TokenRefreshStack extends Stack {
       output(
         'IamApiUrl',
         service.api.iamHttpApi.apiEndpoint,
-        'The same API with IAM (SigV4) authorization, for callers in this account (admin scope)',
+        'The same API with IAM (SigV4) authorization, for callers in this account (scoped routes)',
       );
     }
     output('TableName', service.store.table.tableName, 'DynamoDB table (TABLE_NAME for npm run keys)');
+    output(
+      'TableKeyArn',
+      service.store.tableKey.keyArn,
+      'KMS key of the table (restore: --sse-specification-override)',
+    );
+    output('EnvelopeKeyArn', service.store.envelopeKey.keyArn, 'KMS key of the token envelopes');
+    if (!(service.store.envelopeKey.node.defaultChild instanceof CfnElement)) {
+      output(
+        'AdoptedEnvelopeKeyPolicy',
+        Stack.of(this).toJsonString(service.store.envelopeKeyPolicy.toJSON()),
+        'Put this policy on the adopted envelope key (aws kms put-key-policy, infra/DEPLOY.md "Restore")',
+      );
+    }
+    if (service.api.edge !== undefined) {
+      output(
+        'CloudFrontDomainName',
+        service.api.edge.distribution.distributionDomainName,
+        'Point the public name at this (done for you with a hosted zone)',
+      );
+    }
+    if (service.api.domainName !== undefined) {
+      output(
+        'ApiRegionalDomainName',
+        service.api.domainName.regionalDomainName,
+        "Target of the API's custom domain (done for you with a hosted zone)",
+      );
+    }
     output(
       'CreateFirstAdminKey',
       `TABLE_NAME=${service.store.table.tableName} AWS_REGION=${this.region} npm run keys -- create --name admin --scope admin`,

@@ -1,25 +1,61 @@
 import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  ApiMapping,
+  DomainName,
+  EndpointType,
   HttpApi,
+  HttpMethod,
   HttpRoute,
   HttpRouteKey,
   HttpStage,
   LogGroupLogDestination,
+  SecurityPolicy,
   type ThrottleSettings,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { ARecord, HostedZone, type IHostedZone, RecordTarget } from 'aws-cdk-lib/aws-route53';
+import { ApiGatewayv2DomainProperties } from 'aws-cdk-lib/aws-route53-targets';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ApiEdge, type ApiEdgeProps } from './api-edge';
 import { type EnvironmentValues, functionEnvironment } from './environment';
 import { acknowledge } from './nag';
 import { grantEnvelopeKey, grantSend, grantTableAccess } from './permissions';
 import { ServiceFunction } from './service-function';
+
+/**
+ * What callers of the IAM-authorized API may reach: `tokens:read` routes (a connection, its token,
+ * its history) or every route (`admin`). API Gateway itself refuses other routes.
+ */
+export type IamApiScope = 'tokens:read' | 'admin';
+
+/** The routes of the `tokens:read` scope (api.md, "Authentication"). */
+export const TOKENS_READ_ROUTES = [
+  '/v1/integrations/{integration_id}/connections/{connection_id}',
+  '/v1/integrations/{integration_id}/connections/{connection_id}/token',
+  '/v1/integrations/{integration_id}/connections/{connection_id}/history',
+] as const;
+
+/** A custom domain in front of the API; the default execute-api endpoint is then disabled. */
+export interface ApiCustomDomain {
+  /** The public name clients use: PUBLIC_URL is `https://<domainName>`. */
+  readonly domainName: string;
+  /**
+   * ACM certificate in the stack's region for the API's regional domain: `domainName`, or
+   * `waf.originDomainName` when CloudFront fronts the API.
+   */
+  readonly certificateArn: string;
+  /** Route 53 zone to create the alias records in. @default - none: create the DNS records yourself */
+  readonly hostedZoneId?: string | undefined;
+  readonly hostedZoneName?: string | undefined;
+}
 
 /** API Gateway cuts a Lambda integration off at 30 s. */
 const MAX_INTEGRATION_TIMEOUT = Duration.seconds(29);
@@ -46,11 +82,24 @@ export interface TokenApiProps {
   /** Stage throttling of each API. @default { rateLimit: 50, burstLimit: 100 } */
   readonly throttle?: ThrottleSettings;
   /**
-   * A second HTTP API whose every route requires IAM (SigV4) authorization, for callers inside
-   * the AWS account; such callers act as admin. Grant access with {@link TokenApi.grantInvoke}.
-   * @default true
+   * A second HTTP API whose routes require IAM (SigV4) authorization, for callers inside the AWS
+   * account. Its callers act with the routes it has: `tokens:read` (default when on) or `admin`.
+   * Grant access with {@link TokenApi.grantInvoke}; a principal allowed `execute-api:Invoke` on
+   * `*` reaches it too, which is why it is off by default and read-only when on.
+   * @default false
    */
-  readonly iamApi?: boolean;
+  readonly iamApi?: boolean | { readonly scope?: IamApiScope };
+  /** Concurrency reserved for the API function. @default - none (the account's unreserved pool) */
+  readonly reservedConcurrency?: number;
+  /** @default - the execute-api endpoint */
+  readonly customDomain?: ApiCustomDomain;
+  /**
+   * AWS WAF in front of the API through a CloudFront distribution (HTTP APIs cannot take a web ACL
+   * themselves). Needs `customDomain`: CloudFront serves its `domainName`, the API's own regional
+   * domain becomes `originDomainName`.
+   * @default - no CloudFront, no WAF
+   */
+  readonly waf?: Omit<ApiEdgeProps, 'domainName' | 'origin' | 'hostedZone'>;
   /** At most 29 s (API Gateway's limit). @default Duration.seconds(29) */
   readonly timeout?: Duration;
   /** Timeout of one provider token call on an on-demand refresh. @default Duration.seconds(10) */
@@ -70,8 +119,16 @@ export class TokenApi extends Construct {
   readonly function: ServiceFunction;
   readonly httpApi: HttpApi;
   readonly iamHttpApi?: HttpApi;
+  /** The stage of the API-key API. */
+  readonly stage: HttpStage;
   /** The base URL clients use (PUBLIC_URL). */
   readonly url: string;
+  /** The API's regional custom domain, when configured. */
+  readonly domainName?: DomainName;
+  /** CloudFront and WAF, when configured. */
+  readonly edge?: ApiEdge;
+  /** Method and path of each IAM API route (`*` and `/*` for `$default`). */
+  private readonly iamRoutes: Array<{ method: string; path: string }> = [];
 
   constructor(scope: Construct, id: string, props: TokenApiProps) {
     super(scope, id);
@@ -81,11 +138,15 @@ export class TokenApi extends Construct {
     this.validate(props, timeout, providerTimeout, throttle);
     const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
 
+    const domain = props.customDomain;
     this.httpApi = new HttpApi(this, 'Api', {
       description: 'OAuth token refresh service (API keys)',
       createDefaultStage: false,
+      // With a custom domain, the execute-api URL would be a way around its edge (WAF, DNS).
+      disableExecuteApiEndpoint: domain !== undefined,
     });
-    this.url = props.publicUrl ?? this.httpApi.apiEndpoint;
+    this.url =
+      props.publicUrl ?? (domain === undefined ? this.httpApi.apiEndpoint : `https://${domain.domainName}`);
 
     this.function = new ServiceFunction(this, 'Handler', {
       name: 'api',
@@ -93,6 +154,7 @@ export class TokenApi extends Construct {
       timeout,
       memorySize: props.memorySize ?? 1024,
       logRetention,
+      ...(props.reservedConcurrency === undefined ? {} : { reservedConcurrency: props.reservedConcurrency }),
       environment: functionEnvironment('api', {
         ...props.environment,
         // The API resource's own endpoint, not the stage: no dependency on the function (no cycle).
@@ -133,33 +195,87 @@ export class TokenApi extends Construct {
         'in constant time, scoped admin or tokens:read). GET /health and the OAuth callback must be ' +
         'public (a browser follows the provider redirect). The IAM API requires SigV4 on every route.',
     );
-    this.addStage(this.httpApi, 'Stage', throttle, logRetention, false);
+    this.stage = this.addStage(this.httpApi, 'Stage', throttle, logRetention, false);
 
-    if (props.iamApi ?? true) {
+    if (domain !== undefined) {
+      const zone =
+        domain.hostedZoneId === undefined || domain.hostedZoneName === undefined
+          ? undefined
+          : HostedZone.fromHostedZoneAttributes(this, 'Zone', {
+              hostedZoneId: domain.hostedZoneId,
+              zoneName: domain.hostedZoneName,
+            });
+      const apiDomainName = props.waf === undefined ? domain.domainName : props.waf.originDomainName;
+      this.domainName = new DomainName(this, 'Domain', {
+        domainName: apiDomainName,
+        certificate: Certificate.fromCertificateArn(this, 'Certificate', domain.certificateArn),
+        endpointType: EndpointType.REGIONAL,
+        securityPolicy: SecurityPolicy.TLS_1_2,
+      });
+      new ApiMapping(this, 'Mapping', { api: this.httpApi, domainName: this.domainName, stage: this.stage });
+      if (zone !== undefined) this.aliasRecord(zone, apiDomainName, this.domainName);
+      if (props.waf !== undefined) {
+        this.edge = new ApiEdge(this, 'Edge', {
+          ...props.waf,
+          domainName: domain.domainName,
+          origin: apiDomainName,
+          ...(zone === undefined ? {} : { hostedZone: zone }),
+        });
+      }
+    } else if (props.waf !== undefined) {
+      throw new Error(`${this.node.path}: waf needs customDomain (CloudFront serves its domain name)`);
+    }
+
+    const iam = props.iamApi ?? false;
+    if (iam !== false) {
+      const scope: IamApiScope = iam === true ? 'tokens:read' : (iam.scope ?? 'tokens:read');
       this.iamHttpApi = new HttpApi(this, 'IamApi', {
-        description: 'OAuth token refresh service (IAM authorization, in-account callers)',
+        description: `OAuth token refresh service (IAM authorization, in-account callers, ${scope})`,
         createDefaultStage: false,
       });
-      new HttpRoute(this, 'IamRoute', {
-        httpApi: this.iamHttpApi,
-        routeKey: HttpRouteKey.DEFAULT,
-        integration: new HttpLambdaIntegration('IamHandler', this.function),
-        authorizer: new HttpIamAuthorizer(),
+      const integration = new HttpLambdaIntegration('IamHandler', this.function);
+      const routes =
+        scope === 'admin'
+          ? [{ key: HttpRouteKey.DEFAULT, method: '*', path: '/*' }]
+          : TOKENS_READ_ROUTES.map((path) => ({
+              key: HttpRouteKey.with(path, HttpMethod.GET),
+              method: 'GET',
+              path: path.replace(/\{[^}]+\}/g, '*'),
+            }));
+      routes.forEach((route, i) => {
+        new HttpRoute(this, i === 0 ? 'IamRoute' : `IamRoute${i}`, {
+          httpApi: this.iamHttpApi as HttpApi,
+          routeKey: route.key,
+          integration,
+          authorizer: new HttpIamAuthorizer(),
+        });
+        this.iamRoutes.push({ method: route.method, path: route.path });
       });
       this.addStage(this.iamHttpApi, 'IamStage', throttle, logRetention, true);
     }
   }
 
+  private aliasRecord(zone: IHostedZone, recordName: string, domain: DomainName): void {
+    new ARecord(this, 'AliasRecord', {
+      zone,
+      recordName,
+      target: RecordTarget.fromAlias(
+        new ApiGatewayv2DomainProperties(domain.regionalDomainName, domain.regionalHostedZoneId),
+      ),
+    });
+  }
+
   /**
-   * Lets a principal call the IAM-authorized API (`execute-api:Invoke` on all its routes); it then
-   * acts as admin. @throws Error when the construct was created with `iamApi: false`
+   * Lets a principal call the routes of the IAM-authorized API (`execute-api:Invoke` on exactly
+   * those routes). @throws Error when the construct was created without the IAM API
    */
   grantInvoke(grantee: IGrantable): Grant {
-    if (this.iamHttpApi === undefined) throw new Error(`${this.node.path}: created without the IAM API`);
+    const api = this.iamHttpApi;
+    if (api === undefined) throw new Error(`${this.node.path}: created without the IAM API`);
     return Grant.addToPrincipal({
       grantee,
       actions: ['execute-api:Invoke'],
-      resourceArns: [this.iamHttpApi.arnForExecuteApi()],
+      resourceArns: this.iamRoutes.map(({ method, path }) => api.arnForExecuteApi(method, path, '*')),
     });
   }
 

@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { DefaultStackSynthesizer, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
   AttributeType,
   BillingMode,
@@ -8,9 +8,55 @@ import {
   Table,
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
+import { ArnPrincipal, type IRole, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { TTL_ATTRIBUTE, tableDefinition } from '../shared/store/table';
+import { envelopeKeyConditions } from './permissions';
+
+/**
+ * What a key administrator may do with the envelope key: manage it, never use it (no Decrypt,
+ * Encrypt, GenerateDataKey, ReEncrypt, and no CreateGrant, which could hand those out). Changing
+ * the key policy (PutKeyPolicy) is the audited break-glass path (infra/DEPLOY.md).
+ */
+export const KEY_ADMIN_ACTIONS = [
+  'kms:CancelKeyDeletion',
+  'kms:CreateAlias',
+  'kms:DeleteAlias',
+  'kms:DescribeKey',
+  'kms:DisableKey',
+  'kms:DisableKeyRotation',
+  'kms:EnableKey',
+  'kms:EnableKeyRotation',
+  'kms:GetKeyPolicy',
+  'kms:GetKeyRotationStatus',
+  'kms:ListAliases',
+  'kms:ListGrants',
+  'kms:ListKeyPolicies',
+  'kms:ListResourceTags',
+  'kms:PutKeyPolicy',
+  'kms:RevokeGrant',
+  'kms:RotateKeyOnDemand',
+  'kms:ScheduleKeyDeletion',
+  'kms:TagResource',
+  'kms:UntagResource',
+  'kms:UpdateAlias',
+  'kms:UpdateKeyDescription',
+] as const;
+
+/** Existing resources the store uses instead of creating them (a restored table, a redeploy after destroy). */
+export interface AdoptedStore {
+  /** A table with this service's key schema and indexes (e.g. restored from a point in time). */
+  readonly tableName?: string | undefined;
+  /** The key the adopted table is encrypted with. @default - the store's own table key */
+  readonly tableKeyArn?: string | undefined;
+  /**
+   * The envelope key the stored tokens were encrypted under (a retained key of an earlier
+   * deployment). Its key policy is not managed by this stack: put the statements of
+   * `envelopeKeyPolicy` on it (infra/DEPLOY.md, "Restore").
+   */
+  readonly envelopeKeyArn?: string | undefined;
+}
 
 /** Attribute of the connect sessions' expiry (epoch seconds), see shared/store/connect-sessions.ts. */
 export { TTL_ATTRIBUTE };
@@ -46,6 +92,14 @@ export interface TokenStoreProps {
    * @default - on-demand (PAY_PER_REQUEST)
    */
   readonly provisioned?: ProvisionedCapacity;
+  /**
+   * Principals (IAM role or user ARNs) that administer the envelope key but cannot use it. The
+   * CloudFormation execution role of CDK's bootstrap is always one (it creates and updates the key).
+   * @default - only the CloudFormation execution role
+   */
+  readonly keyAdministratorArns?: readonly string[];
+  /** @default - create the table and both keys */
+  readonly adopt?: AdoptedStore;
 }
 
 export interface ProvisionedCapacity {
@@ -68,6 +122,13 @@ export class TokenStore extends Construct {
   readonly table: ITable;
   readonly tableKey: IKey;
   readonly envelopeKey: IKey;
+  /** RETAIN unless the props say otherwise; the webhook signing secret shares it. */
+  readonly removalPolicy: RemovalPolicy;
+  /**
+   * The envelope key's policy: administrators plus one statement per function that uses the key.
+   * Attached to the key the store creates; for an adopted key it is what to put on it by hand.
+   */
+  readonly envelopeKeyPolicy: PolicyDocument;
 
   constructor(scope: Construct, id: string, props: TokenStoreProps = {}) {
     super(scope, id);
@@ -77,6 +138,8 @@ export class TokenStore extends Construct {
       // CloudFormation would fail the stack deletion on the protected table.
       throw new Error(`${this.node.path}: removalPolicy DESTROY needs deletionProtection: false`);
     }
+    this.removalPolicy = removalPolicy;
+    const adopt = props.adopt ?? {};
     this.tableKey =
       props.tableKey ??
       new Key(this, 'TableKey', {
@@ -84,13 +147,32 @@ export class TokenStore extends Construct {
         enableKeyRotation: true,
         removalPolicy,
       });
-    this.envelopeKey =
-      props.envelopeKey ??
-      new Key(this, 'EnvelopeKey', {
+    this.envelopeKeyPolicy = new PolicyDocument({
+      statements: [
+        new PolicyStatement({
+          sid: 'KeyAdministration',
+          actions: [...KEY_ADMIN_ACTIONS],
+          principals: keyAdministrators(this, props.keyAdministratorArns ?? []).map(
+            (a) => new ArnPrincipal(a),
+          ),
+          resources: ['*'],
+        }),
+      ],
+    });
+    if (props.envelopeKey !== undefined) {
+      this.envelopeKey = props.envelopeKey;
+    } else if (adopt.envelopeKeyArn !== undefined) {
+      this.envelopeKey = Key.fromKeyArn(this, 'AdoptedEnvelopeKey', adopt.envelopeKeyArn);
+    } else {
+      // No account-root statement: IAM policies alone (AdministratorAccess, PowerUserAccess) never
+      // reach this key; only the statements below do.
+      this.envelopeKey = new Key(this, 'EnvelopeKey', {
         description: 'OAuth token refresh service: envelope encryption of tokens and client secrets',
         enableKeyRotation: true,
         removalPolicy,
+        policy: this.envelopeKeyPolicy,
       });
+    }
 
     const definition = tableDefinition('unused');
     const types = new Map(
@@ -103,6 +185,18 @@ export class TokenStore extends Construct {
       return { name, type };
     };
     const capacity = provisionedCapacity(this.node.path, props.provisioned);
+    if (adopt.tableName !== undefined) {
+      const tableKey =
+        adopt.tableKeyArn === undefined
+          ? this.tableKey
+          : Key.fromKeyArn(this, 'AdoptedTableKey', adopt.tableKeyArn);
+      this.table = Table.fromTableAttributes(this, 'AdoptedTable', {
+        tableName: adopt.tableName,
+        encryptionKey: tableKey,
+        grantIndexPermissions: true,
+      }) as unknown as ITable;
+      return;
+    }
     const table = new Table(this, 'Table', {
       partitionKey: key(definition.KeySchema, 'HASH'),
       sortKey: key(definition.KeySchema, 'RANGE'),
@@ -147,6 +241,38 @@ export class TokenStore extends Construct {
     // `tableStreamArn?: string`, which exactOptionalPropertyTypes rejects; it is an ITable.
     this.table = table as unknown as ITable;
   }
+
+  /**
+   * Names a function's role in the envelope key policy (GenerateDataKey and Decrypt with the
+   * service's encryption context only); its IAM policy comes from `grantEnvelopeKey`. The key
+   * policy names only such roles, so nobody else in the account can decrypt a token.
+   */
+  addEnvelopeKeyUser(role: IRole): void {
+    const statement = new PolicyStatement({
+      sid: `Use${this.envelopeKeyPolicy.statementCount}`,
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      principals: [new ArnPrincipal(role.roleArn)],
+      resources: ['*'],
+      conditions: envelopeKeyConditions(),
+    });
+    this.envelopeKeyPolicy.addStatements(statement);
+  }
+}
+
+/** The configured key administrators plus CDK's CloudFormation execution role (deduplicated). */
+function keyAdministrators(scope: Construct, configured: readonly string[]): string[] {
+  const synthesizer = Stack.of(scope).synthesizer;
+  const deployRole =
+    synthesizer instanceof DefaultStackSynthesizer
+      ? [Fn.sub(synthesizer.cloudFormationExecutionRoleArn)]
+      : [];
+  const all = [...new Set([...deployRole, ...configured])];
+  if (all.length === 0) {
+    throw new Error(
+      `${scope.node.path}: keyAdministratorArns is required with a synthesizer other than DefaultStackSynthesizer`,
+    );
+  }
+  return all;
 }
 
 interface ResolvedCapacity {

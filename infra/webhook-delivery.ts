@@ -1,6 +1,5 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { ParamsAndSecretsLayerVersion, ParamsAndSecretsVersions } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -31,6 +30,14 @@ export interface WebhookDeliveryProps {
    * @default - a new secret of 44 generated alphanumeric characters (33 bytes of key)
    */
   readonly webhookSecret?: ISecret;
+  /**
+   * What happens to the generated secret when it leaves the stack. The service passes the token
+   * store's policy: receivers keep verifying with the same secret after a redeploy with retained data.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly secretRemovalPolicy?: RemovalPolicy;
+  /** Concurrency reserved for the sender. @default - none */
+  readonly reservedConcurrency?: number;
   /** Concurrent sender invocations the queue mapping allows (2–1000). @default 5 */
   readonly maxConcurrency?: number;
   /** @default 10 */
@@ -45,7 +52,8 @@ export interface WebhookDeliveryProps {
 
 /**
  * Webhook queue (redelivery schedule of shared/webhooks/retry.ts: 24 receives over ≈ 34 h, then
- * the DLQ) and the sender function, which signs with the secret from Secrets Manager and only
+ * the DLQ) and the sender function, which signs with the secret from Secrets Manager (Powertools
+ * Parameters, current and previous version: shared/webhooks/secret.ts) and only
  * reads integrations (no KMS: it never sees client secrets or tokens).
  */
 export class WebhookDelivery extends Construct {
@@ -76,13 +84,15 @@ export class WebhookDelivery extends Construct {
       const secret = new Secret(this, 'SigningSecret', {
         description: 'Standard Webhooks signing secret of the OAuth token refresh service (base64 key)',
         generateSecretString: { passwordLength: 44, excludePunctuation: true, includeSpace: false },
+        removalPolicy: props.secretRemovalPolicy ?? RemovalPolicy.RETAIN,
       });
       acknowledge(
         secret,
         'AwsSolutions',
         'AwsSolutions-SMG4',
         'Rotating a webhook signing secret needs the receivers to accept the new one first, which ' +
-          'a rotation Lambda cannot coordinate; rotate by hand as infra/DEPLOY.md describes.',
+          'a rotation Lambda cannot coordinate; rotate by hand as infra/DEPLOY.md describes (both ' +
+          'secrets sign during the rotation window).',
       );
       // A Secret is an ISecret; the cast only bridges exactOptionalPropertyTypes (see TokenStore).
       this.secret = secret as unknown as ISecret;
@@ -100,11 +110,7 @@ export class WebhookDelivery extends Construct {
         webhookSecretArn: this.secret.secretArn,
         webhookUrl: props.webhookUrl,
       }),
-      // Serves GetSecretValue on localhost with a cache; see shared/webhooks/secret.ts.
-      paramsAndSecrets: ParamsAndSecretsLayerVersion.fromVersion(ParamsAndSecretsVersions.V1_0_103, {
-        cacheEnabled: true,
-        secretsManagerTtl: Duration.minutes(5),
-      }),
+      ...(props.reservedConcurrency === undefined ? {} : { reservedConcurrency: props.reservedConcurrency }),
     });
     grantTableAccess(this.sender, props.table, ['GetItem']);
     this.secret.grantRead(this.sender);

@@ -56,13 +56,12 @@ describe('TokenRefreshService', () => {
     }
   });
 
-  it('runs every function on Node.js 22 / arm64 with tracing, source maps and a retained log group', () => {
+  it('runs every function on Node.js 22 / arm64 without X-Ray, with source maps and a retained log group', () => {
     for (const fn of Object.values(resourcesOf(t, 'AWS::Lambda::Function'))) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
-        TracingConfig: { Mode: 'Active' },
         LoggingConfig: { LogGroup: expect.anything() },
         Environment: { Variables: expect.objectContaining({ NODE_OPTIONS: '--enable-source-maps' }) },
       });
@@ -189,8 +188,9 @@ describe('TokenRefreshService', () => {
       expect.arrayContaining([
         'ApiUrl',
         'OAuthCallbackUrl',
-        'IamApiUrl',
         'TableName',
+        'TableKeyArn',
+        'EnvelopeKeyArn',
         'CreateFirstAdminKey',
         'WebhookSecretArn',
         'AlarmTopicArn',

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, type StackProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { afterAll } from 'vitest';
@@ -50,9 +50,9 @@ export interface Fixture {
 }
 
 /** A stack with a token store and a stand-in webhook queue, as TokenRefreshService would pass them. */
-export function fixture(): Fixture {
+export function fixture(stackProps: StackProps = {}): Fixture {
   const app = testApp();
-  const stack = new Stack(app, 'Test');
+  const stack = new Stack(app, 'Test', stackProps);
   const store = new TokenStore(stack, 'Store');
   const webhookQueue = new Queue(stack, 'WebhookQueue');
   const refreshQueue = new Queue(stack, 'RefreshQueueStandIn');

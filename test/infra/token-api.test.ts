@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
-import { TokenApi, type TokenApiProps } from '../../infra/token-api';
+import { TOKENS_READ_ROUTES, TokenApi, type TokenApiProps } from '../../infra/token-api';
 import {
   actionsOf,
   type Fixture,
@@ -26,7 +26,7 @@ function api(f: Fixture, props: Partial<TokenApiProps> = {}): TokenApi {
 
 describe('TokenApi', () => {
   const f = fixture();
-  const construct = api(f);
+  const construct = api(f, { iamApi: true });
   const caller = new Role(f.stack, 'Caller', { assumedBy: new ServicePrincipal('ec2.amazonaws.com') });
   construct.grantInvoke(caller);
   const t = template(f.stack);
@@ -43,13 +43,76 @@ describe('TokenApi', () => {
     });
   });
 
-  it('requires IAM (SigV4) on every route of the second API', () => {
+  it('requires IAM (SigV4) on every route of the second API, which has only the tokens:read routes', () => {
     const routes = Object.values(resourcesOf(t, 'AWS::ApiGatewayV2::Route')).map(
       (r) => r.Properties as Record<string, unknown>,
     );
-    expect(routes.filter((r) => JSON.stringify(r.ApiId) === JSON.stringify({ Ref: iamApi }))).toEqual([
-      expect.objectContaining({ RouteKey: '$default', AuthorizationType: 'AWS_IAM' }),
+    const iamRoutes = routes.filter((r) => JSON.stringify(r.ApiId) === JSON.stringify({ Ref: iamApi }));
+    expect(iamRoutes.map((r) => r.RouteKey).sort()).toEqual(TOKENS_READ_ROUTES.map((p) => `GET ${p}`).sort());
+    for (const r of iamRoutes) expect(r.AuthorizationType).toBe('AWS_IAM');
+  });
+
+  it('has no IAM API unless asked for; the admin scope is one $default route', () => {
+    const g = fixture();
+    api(g);
+    template(g.stack).resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    const h = fixture();
+    api(h, { iamApi: { scope: 'admin' } });
+    const routes = Object.values(resourcesOf(template(h.stack), 'AWS::ApiGatewayV2::Route')).map(
+      (r) => r.Properties as Record<string, unknown>,
+    );
+    expect(routes.filter((r) => r.AuthorizationType === 'AWS_IAM').map((r) => r.RouteKey)).toEqual([
+      '$default',
     ]);
+  });
+
+  it('serves a custom domain with the execute-api endpoint disabled and an alias record', () => {
+    const g = fixture();
+    api(g, {
+      customDomain: {
+        domainName: 'tokens.example.com',
+        certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/66666666-7777-8888-9999-000000000000',
+        hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+        hostedZoneName: 'example.com',
+      },
+    });
+    const u = template(g.stack);
+    u.hasResourceProperties('AWS::ApiGatewayV2::Api', { DisableExecuteApiEndpoint: true });
+    u.hasResourceProperties('AWS::ApiGatewayV2::DomainName', {
+      DomainName: 'tokens.example.com',
+      DomainNameConfigurations: [Match.objectLike({ EndpointType: 'REGIONAL', SecurityPolicy: 'TLS_1_2' })],
+    });
+    u.resourceCountIs('AWS::ApiGatewayV2::ApiMapping', 1);
+    u.hasResourceProperties('AWS::Route53::RecordSet', { Name: 'tokens.example.com.', Type: 'A' });
+    u.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ PUBLIC_URL: 'https://tokens.example.com' }) },
+    });
+    u.resourceCountIs('AWS::CloudFront::Distribution', 0);
+  });
+
+  it('puts WAF in front through CloudFront; outside us-east-1 it needs an existing web ACL', () => {
+    const customDomain = {
+      domainName: 'tokens.example.com',
+      certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/66666666-7777-8888-9999-000000000000',
+    };
+    const waf = {
+      cloudFrontCertificateArn:
+        'arn:aws:acm:us-east-1:123456789012:certificate/66666666-7777-8888-9999-000000000001',
+      originDomainName: 'origin.tokens.example.com',
+    };
+    const inRegion = (region: string) => fixture({ env: { region, account: '123456789012' } });
+    expect(() => api(inRegion('eu-west-1'), { customDomain, waf })).toThrow(/only be created in us-east-1/);
+    const webAclArn =
+      'arn:aws:wafv2:us-east-1:123456789012:global/webacl/oauth/11111111-2222-3333-4444-555555555555';
+    const g = inRegion('eu-west-1');
+    api(g, { customDomain, waf: { ...waf, webAclArn } });
+    const u = template(g.stack);
+    u.resourceCountIs('AWS::WAFv2::WebACL', 0);
+    u.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({ Aliases: ['tokens.example.com'], WebACLId: webAclArn }),
+    });
+    u.hasResourceProperties('AWS::ApiGatewayV2::DomainName', { DomainName: 'origin.tokens.example.com' });
+    expect(() => api(fixture(), { waf })).toThrow(/waf needs customDomain/);
   });
 
   it('sets PUBLIC_URL to the public API endpoint, not to anything of the function (no cycle)', () => {
@@ -90,11 +153,16 @@ describe('TokenApi', () => {
     );
   });
 
-  it('grants execute-api:Invoke on the IAM API to a principal', () => {
+  it('grants execute-api:Invoke on exactly the IAM API routes to a principal', () => {
     const statements = statementsOfRole(t, resource(t, 'AWS::IAM::Role', 'Caller').id);
     expect(statements).toHaveLength(1);
     expect(statements[0]?.Action).toBe('execute-api:Invoke');
-    expect(JSON.stringify(statements[0]?.Resource)).toContain(iamApi);
+    const resources = statements[0]?.Resource as unknown[];
+    expect(resources).toHaveLength(TOKENS_READ_ROUTES.length);
+    for (const r of resources) {
+      expect(JSON.stringify(r)).toContain(iamApi);
+      expect(JSON.stringify(r)).toContain('/GET/v1/integrations/*/connections/*');
+    }
   });
 
   it('uses a public URL it is given (custom domain) and can leave out the IAM API', () => {

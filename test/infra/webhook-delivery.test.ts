@@ -72,9 +72,14 @@ describe('WebhookDelivery', () => {
     expect(variables).not.toHaveProperty('WEBHOOK_SECRET');
   });
 
-  it('reads the secret through the Parameters and Secrets extension layer', () => {
-    expect(sender.props.Layers).toHaveLength(1);
-    expect(variables).toHaveProperty('PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED', 'true');
+  it('reads the secret with Powertools Parameters: no extension layer, no extension settings', () => {
+    expect(sender.props.Layers).toBeUndefined();
+    expect(Object.keys(variables).filter((k) => k.startsWith('PARAMETERS_SECRETS_'))).toEqual([]);
+  });
+
+  it('retains the generated secret by default (it outlives the stack like the data)', () => {
+    const secret = resourcesOf(t, 'AWS::SecretsManager::Secret');
+    expect(Object.values(secret).map((s) => s.DeletionPolicy)).toEqual(['Retain']);
   });
 
   it('may read the secret and integrations, change message visibility, and nothing with the envelope key', () => {
