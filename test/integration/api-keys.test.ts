@@ -301,6 +301,23 @@ describe('API keys over the API (/v1/api-keys)', () => {
     expect((await svc.api.delete('/v1/api-keys/key_000000000000')).status).toBe(404);
   });
 
+  it('answers HEAD /health like GET without a body, and 401 for unknown /v1 paths without a key', async () => {
+    const head = await fetch(`${svc.local.url}/health`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toBe('application/json');
+    expect(await head.text()).toBe('');
+    for (const path of ['/v1/nothing-here', '/v1/api-keys', '/v1/integrations/x/connections/y/nope']) {
+      const res = await svc.api.get(path, { key: null });
+      expect(res.status, path).toBe(401);
+      expect(res.body.error.code).toBe('unauthorized');
+    }
+    expect((await svc.api.get('/v1/nothing-here')).status).toBe(404);
+    // The OAuth callback stays open.
+    const callback = await fetch(`${svc.local.url}/v1/oauth/callback?state=x`);
+    expect(callback.status).toBe(400);
+    expect(await callback.text()).toMatch(/invalid_state/);
+  });
+
   it('is in the OpenAPI document', async () => {
     const doc = await svc.api.get<{ paths: Record<string, Record<string, unknown>> }>('/v1/openapi.json');
     expect(Object.keys(doc.body.paths['/v1/api-keys'] ?? {}).sort()).toEqual(['get', 'post']);
