@@ -115,7 +115,8 @@ describe('createApiClient', () => {
       ];
       await method?.('iid', 'cid', {});
       const template = new RegExp(
-        `^${r.path.replace(/\{integration_id\}/, 'iid').replace(/\{connection_id\}/, 'cid')}$`,
+        // The first path parameter gets the first argument, the second the second.
+        `^${r.path.replace(/\{[a-z_]+\}/, 'iid').replace(/\{[a-z_]+\}/, 'cid')}$`,
       );
       expect(calls[0]?.init.method, r.operationId).toBe(r.method);
       expect(calls[0]?.url.pathname, r.operationId).toMatch(template);
