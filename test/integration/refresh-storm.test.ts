@@ -75,4 +75,61 @@ describe('a refresh storm', () => {
     expect(spread).toBeGreaterThanOrEqual(0.8 * JITTER_SECONDS * 1_000);
     expect(new Set(next).size).toBeGreaterThan(CONNECTIONS * 0.9);
   }, 240_000);
+
+  it('several containers: the provider sees at most containers × the per-integration cap (the documented ceiling)', async () => {
+    const CONTAINERS = 3;
+    const PER_CONTAINER = 100;
+    const table = await dynamo.newTable();
+    const keyring = createLocalKeyring(randomBytes(32));
+    // Separate "Lambda containers": own store client caches, single-flight maps, limiters and owners.
+    const cores = Array.from({ length: CONTAINERS }, () => createCore({ dynamo, table, keyring }));
+    const first = cores[0];
+    if (first === undefined) throw new Error('no core');
+    await first.putIntegration(
+      'fleet',
+      { provider: 'custom', client_id: 'client-1', token_url: double.url },
+      'fleet-client-secret',
+    );
+    const keys = Array.from({ length: CONTAINERS * PER_CONTAINER }, (_, i) => ({
+      integrationId: 'fleet',
+      connectionId: `f-${i}`,
+    }));
+    const seed = pLimit(32);
+    const expiresAt = Date.now() + 2_000;
+    await Promise.all(
+      keys.map((key) =>
+        seed(() => first.importConnection(key, { refreshToken: double.mintFamily(), expiresAt })),
+      ),
+    );
+    double.setMode({ mode: 'slow', delayMs: 20 });
+    double.resetRequests();
+
+    await Promise.all(
+      cores.map((core, c) => {
+        const limiter = new RefreshLimiter({ concurrency: 10, perIntegration: PER_INTEGRATION });
+        const deps = { refresh: core.deps, limiter, logger: silentLogger, metrics: nullMetrics };
+        return Promise.all(
+          keys
+            .slice(c * PER_CONTAINER, (c + 1) * PER_CONTAINER)
+            .map((k) =>
+              processRefreshRecord(
+                deps,
+                JSON.stringify({
+                  v: 1,
+                  integration_id: k.integrationId,
+                  connection_id: k.connectionId,
+                  due_at: Date.now(),
+                }),
+              ),
+            ),
+        );
+      }),
+    );
+
+    expect(double.requests.count).toBe(CONTAINERS * PER_CONTAINER);
+    expect(double.requests.maxConcurrent).toBeLessThanOrEqual(CONTAINERS * PER_INTEGRATION);
+    // The containers do add up: the cap is per container, which is why the deployment's
+    // event-source maximum concurrency is part of the documented ceiling.
+    expect(double.requests.maxConcurrent).toBeGreaterThan(PER_INTEGRATION);
+  }, 240_000);
 });
