@@ -5,15 +5,17 @@
  *   npm run ops -- from-nango EXPORT --map PROVIDER_CONFIG_KEY=INTEGRATION_ID... --out FILE
  *
  * The service and key come from `--url`/`--key`, else `OAUTH_REFRESHER_URL` /
- * `OAUTH_REFRESHER_API_KEY`, else the local runtime (`http://127.0.0.1:$PORT`, the admin key kept in
- * `$DATA_DIR/api-key`). Prefer the environment for the key: a command line is visible to other users
- * of the machine. Commands are a table: add one with its options, usage and run function.
+ * `OAUTH_REFRESHER_API_KEY`, else the local runtime holding `DATA_DIR` (its URL from
+ * `$DATA_DIR/runtime-url`, else `http://127.0.0.1:$PORT`; the admin key from `$DATA_DIR/api-key`).
+ * Prefer the environment for the key: a command line is visible to other users of the machine.
+ * Commands are a table: add one with its options, usage and run function.
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { API_KEY_FILE } from '../infra/local/config';
+import { RUNTIME_URL_FILE } from '../infra/local/runtime-url';
 import { fromNango } from './ops/from-nango';
 import { ImportError, runImport } from './ops/import';
 
@@ -151,7 +153,7 @@ export const USAGE = `usage: npm run ops -- <command>\n${Object.entries(COMMANDS
   .map(([name, c]) => `  ${name} ${c.usage.slice(name.length + 1)}`)
   .join('\n')}
 Service and key: --url/--key, else OAUTH_REFRESHER_URL/OAUTH_REFRESHER_API_KEY, else the local
-runtime (http://127.0.0.1:$PORT and $DATA_DIR/api-key).`;
+runtime holding DATA_DIR (its URL from $DATA_DIR/runtime-url, its key from $DATA_DIR/api-key).`;
 
 /** Runs one command line; returns the exit code. Never prints a key or token. */
 export async function runOps(argv: readonly string[], ctx: OpsContext): Promise<number> {
@@ -193,11 +195,17 @@ export async function targetOf(
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<{ url: string; key: string }> {
   const e = (name: string) => (env[name] === '' ? undefined : env[name]);
-  const url = str(values.url) ?? e('OAUTH_REFRESHER_URL') ?? `http://127.0.0.1:${e('PORT') ?? '4000'}`;
+  const dataDir = resolve(e('DATA_DIR') ?? '.data');
+  // A running `npm start` leaves its URL in DATA_DIR (its port may not be the default one).
+  const localUrl = (await readFile(join(dataDir, RUNTIME_URL_FILE), 'utf8').catch(() => '')).trim();
+  const url =
+    str(values.url) ??
+    e('OAUTH_REFRESHER_URL') ??
+    (localUrl === '' ? `http://127.0.0.1:${e('PORT') ?? '4000'}` : localUrl);
   if (!/^https?:\/\//.test(url)) throw new UsageError(`--url ${url}: expected http://… or https://…`);
   let key = str(values.key) ?? e('OAUTH_REFRESHER_API_KEY');
   if (key === undefined) {
-    const path = join(resolve(e('DATA_DIR') ?? '.data'), API_KEY_FILE);
+    const path = join(dataDir, API_KEY_FILE);
     try {
       key = (await readFile(path, 'utf8')).trim();
     } catch {
