@@ -56,18 +56,22 @@ describe('local runtime', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('serves GET /health and answers unknown routes with the 404 error envelope', async () => {
+  it('serves GET /health and answers unknown routes with the 404 error envelope (401 under /v1 without a key)', async () => {
     const rt = await startLocalRuntime({ port: 0, dataDir: join(dataDir, 'http'), persist: false, log });
     rememberSecret(rt.apiKey, rt.webhookSecret);
     try {
       const health = await fetch(`${rt.url}/health`);
       expect(health.status).toBe(200);
       expect(await health.json()).toEqual({ status: 'ok' });
+      expect((await fetch(`${rt.url}/v1/nothing`)).status).toBe(401);
       for (const [method, path] of [
         ['GET', '/v1/nothing'],
         ['POST', '/health'],
       ] as const) {
-        const res = await fetch(`${rt.url}${path}`, { method });
+        const res = await fetch(`${rt.url}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${rt.apiKey}` },
+        });
         expect(res.status).toBe(404);
         const body = (await res.json()) as { error: { code: string; message: string } };
         expect(body.error.code).toBe('not_found');
