@@ -322,6 +322,13 @@ describe('API keys over the API (/v1/api-keys)', () => {
     const doc = await svc.api.get<{ paths: Record<string, Record<string, unknown>> }>('/v1/openapi.json');
     expect(Object.keys(doc.body.paths['/v1/api-keys'] ?? {}).sort()).toEqual(['get', 'post']);
     expect(Object.keys(doc.body.paths['/v1/api-keys/{key_id}'] ?? {})).toEqual(['delete']);
+    const schemas = (
+      doc.body as unknown as { components: { schemas: Record<string, { properties?: object }> } }
+    ).components.schemas;
+    expect(Object.keys(schemas.ApiKey?.properties ?? {})).toEqual(
+      expect.arrayContaining(['key_id', 'name', 'scope', 'created_at', 'last_used_at']),
+    );
+    expect(Object.keys(schemas.CreateConnectSession?.properties ?? {})).toContain('metadata');
   });
 });
 
