@@ -142,11 +142,13 @@ export class TokenStore extends Construct {
     const adopt = props.adopt ?? {};
     this.tableKey =
       props.tableKey ??
-      new Key(this, 'TableKey', {
-        description: 'OAuth token refresh service: table encryption at rest',
-        enableKeyRotation: true,
-        removalPolicy,
-      });
+      (adopt.tableKeyArn === undefined
+        ? new Key(this, 'TableKey', {
+            description: 'OAuth token refresh service: table encryption at rest',
+            enableKeyRotation: true,
+            removalPolicy,
+          })
+        : Key.fromKeyArn(this, 'AdoptedTableKey', adopt.tableKeyArn));
     this.envelopeKeyPolicy = new PolicyDocument({
       statements: [
         new PolicyStatement({
@@ -186,13 +188,14 @@ export class TokenStore extends Construct {
     };
     const capacity = provisionedCapacity(this.node.path, props.provisioned);
     if (adopt.tableName !== undefined) {
-      const tableKey =
-        adopt.tableKeyArn === undefined
-          ? this.tableKey
-          : Key.fromKeyArn(this, 'AdoptedTableKey', adopt.tableKeyArn);
+      if (props.provisioned !== undefined) {
+        throw new Error(
+          `${this.node.path}: an adopted table's capacity is not managed here; leave out provisioned`,
+        );
+      }
       this.table = Table.fromTableAttributes(this, 'AdoptedTable', {
         tableName: adopt.tableName,
-        encryptionKey: tableKey,
+        encryptionKey: this.tableKey,
         grantIndexPermissions: true,
       }) as unknown as ITable;
       return;

@@ -10,6 +10,7 @@ import {
   stackPropsFromConfig,
   stageFromContext,
 } from '../../infra/config';
+import { fixedMonthlyCost, totalUsd } from '../../infra/fixed-cost';
 import { addNagChecks } from '../../infra/nag';
 import { PINNED_LOGICAL_IDS, TokenRefreshStack } from '../../infra/stack';
 import { TOKENS_READ_ROUTES } from '../../infra/token-api';
@@ -248,5 +249,28 @@ describe('production stage: edge, adoption, IAM API, alarms', () => {
         name,
       ).toBe(true);
     }
+  });
+});
+
+describe('fixed monthly cost (README, "Deploy")', () => {
+  it('lists each fixed item of the template: keys, secret, alarms, dashboard, scheduler, polls', () => {
+    const items = fixedMonthlyCost(dev.json as never);
+    const names = items.map((i) => i.item).join('\n');
+    for (const item of [
+      'KMS',
+      'Secrets Manager',
+      'CloudWatch alarms',
+      'dashboard',
+      'Scheduler ticks',
+      'SQS idle',
+    ]) {
+      expect(names).toContain(item);
+    }
+    expect(items.find((i) => i.item.startsWith('KMS'))?.usd).toBe(2);
+    expect(totalUsd(items)).toBeGreaterThan(5);
+    const prodItems = fixedMonthlyCost(prod.json as never);
+    expect(prodItems.map((i) => i.item)).toContain('AWS WAF web ACL');
+    // The adopted table's keys are not in the template: one key fewer than dev.
+    expect(prodItems.find((i) => i.item.startsWith('KMS'))?.usd).toBe(1);
   });
 });
