@@ -367,6 +367,10 @@ async function sendUnit(
           'the API key lacks the admin scope (403): imports need an admin key',
         );
       const transient = error.status === 0 || error.status === 429 || error.status >= 500;
+      // A 500 that repeats is likely one item the service cannot handle: send the batch's items one
+      // by one, so that item is reported and the others import (a 503 is the service being busy).
+      const internal = error.status >= 500 && error.status !== 503;
+      if (internal && attempt >= 2 && unit.items.length > 1) return sendOneByOne(client, unit, retry);
       if (transient && attempt < retry.maxAttempts) {
         const backoff = Math.min(500 * 2 ** (attempt - 1), 8_000);
         await retry.sleep(error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : backoff);
@@ -382,6 +386,7 @@ async function sendUnit(
           },
         );
       }
+      if (internal) return { created: 0, replaced: 0, failures: refusedAll(unit, error) };
       if (transient)
         throw new ImportError(
           'failed',
@@ -389,21 +394,7 @@ async function sendUnit(
         );
       // The request as a whole was refused (unknown integration, a body the service rejects):
       // every line of the batch fails with that reason.
-      return {
-        created: 0,
-        replaced: 0,
-        failures: unit.items.map((i) => ({
-          line: i.line,
-          integration_id: integrationId,
-          connection_id: i.connectionId,
-          status: error.status,
-          error: {
-            code: error.code,
-            message: error.message,
-            ...(error.details === undefined ? {} : { details: error.details }),
-          },
-        })),
-      };
+      return { created: 0, replaced: 0, failures: refusedAll(unit, error) };
     }
     let created = 0;
     let replaced = 0;
@@ -426,6 +417,35 @@ async function sendUnit(
     });
     return { created, replaced, failures };
   }
+}
+
+async function sendOneByOne(
+  client: ReturnType<typeof createApiClient>,
+  unit: Unit,
+  retry: { maxAttempts: number; sleep: (ms: number) => Promise<void> },
+): Promise<BatchOutcome> {
+  const total = { created: 0, replaced: 0, failures: [] as ReportEntry[] };
+  for (const item of unit.items) {
+    const one = await sendUnit(client, { ...unit, items: [item], failures: [] }, retry);
+    total.created += one.created;
+    total.replaced += one.replaced;
+    total.failures.push(...one.failures);
+  }
+  return total;
+}
+
+function refusedAll(unit: Unit, error: ApiClientError): ReportEntry[] {
+  return unit.items.map((i) => ({
+    line: i.line,
+    integration_id: unit.integrationId,
+    connection_id: i.connectionId,
+    status: error.status,
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.details === undefined ? {} : { details: error.details }),
+    },
+  }));
 }
 
 async function preflight(client: ReturnType<typeof createApiClient>, integration: string | undefined) {

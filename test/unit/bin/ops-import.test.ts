@@ -126,6 +126,21 @@ describe('runImport', () => {
     ]);
   });
 
+  it('isolates an item the service keeps failing on (500): sent one by one, only it is reported', async () => {
+    const internal = () =>
+      new Response(JSON.stringify({ error: { code: 'internal_error', message: 'internal error' } }), {
+        status: 500,
+      });
+    const poisoned = (s: Sent) =>
+      s.items.some((i) => i.connection_id === 'poison') ? internal() : undefined;
+    const service = fakeService(Array.from({ length: 20 }, () => poisoned));
+    const path = await file([line('a'), line('poison'), line('b')]);
+    const summary = await runImport(options(path, service.fetch));
+    expect(summary).toMatchObject({ created: 2, failed: 1 });
+    const report = JSON.parse((await readFile(`${path}.report.ndjson`, 'utf8')).trim());
+    expect(report).toMatchObject({ line: 2, connection_id: 'poison', status: 500 });
+  });
+
   it('fails every line of a batch the service refuses as a whole, with its reason', async () => {
     const service = fakeService([
       () =>
