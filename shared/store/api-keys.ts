@@ -190,26 +190,32 @@ export class DynamoApiKeyStore {
     if (this.bootstrap === undefined) return null;
     const hex = this.bootstrap.toString('hex');
     const now = new Date(this.clock.now()).toISOString();
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: marshall({ pk: BOOTSTRAP_KEYS_PK, sk: hex, created_at: now }),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
+    const read = () =>
+      storeCall('GetItem', () =>
+        this.client.send(
+          new GetItemCommand({
+            TableName: this.tableName,
+            Key: { pk: s(BOOTSTRAP_KEYS_PK), sk: s(hex) },
+            ConsistentRead: true,
+          }),
+        ),
       );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw storeError('PutItem', error);
+    let out = await read();
+    if (out.Item === undefined) {
+      // Never used nor listed yet: remember when the service first saw it.
+      try {
+        await this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: marshall({ pk: BOOTSTRAP_KEYS_PK, sk: hex, created_at: now }),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw storeError('PutItem', error);
+      }
+      out = await read();
     }
-    const out = await storeCall('GetItem', () =>
-      this.client.send(
-        new GetItemCommand({
-          TableName: this.tableName,
-          Key: { pk: s(BOOTSTRAP_KEYS_PK), sk: s(hex) },
-          ConsistentRead: true,
-        }),
-      ),
-    );
     const item = bootstrapItemSchema.parse(unmarshall(out.Item ?? {}));
     return {
       key_id: BOOTSTRAP_ADMIN_ID,
