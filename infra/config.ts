@@ -67,9 +67,20 @@ export const stageConfigSchema = z.strictObject({
       /** Existing resources to use instead of creating them (restore, redeploy after destroy). */
       adopt: z
         .strictObject({
-          tableName: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'expected a DynamoDB table name'),
+          tableName: z
+            .string()
+            .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'expected a DynamoDB table name')
+            .optional(),
           tableKeyArn: kmsKeyArn.optional(),
           envelopeKeyArn: kmsKeyArn.optional(),
+          /** The complete ARN of a retained webhook signing secret (receivers keep their secret). */
+          webhookSecretArn: arn(
+            'secretsmanager',
+            '[a-z0-9-]+:\\d{12}:secret:[\\w/+=.@-]+-[A-Za-z0-9]{6}',
+          ).optional(),
+        })
+        .refine((a) => a.tableKeyArn === undefined || a.tableName !== undefined, {
+          message: 'tableKeyArn goes with tableName',
         })
         .optional(),
     })
@@ -267,14 +278,27 @@ export function stackPropsFromConfig(
               ? undefined
               : { maxWriteCapacity: data.provisionedMaxWriteCapacity },
           ),
-          ...opt('adopt', data.adopt),
+          ...opt(
+            'adopt',
+            data.adopt === undefined
+              ? undefined
+              : {
+                  ...opt('tableName', data.adopt.tableName),
+                  ...opt('tableKeyArn', data.adopt.tableKeyArn),
+                  ...opt('envelopeKeyArn', data.adopt.envelopeKeyArn),
+                },
+          ),
         },
         refresh: {
           scheduleRate: Duration.minutes(refresh.scheduleRateMinutes),
           maxConcurrency: refresh.maxConcurrency,
           ...opt('reservedConcurrency', refresh.reservedConcurrency),
         },
-        webhooks: { maxConcurrency: webhooks.maxConcurrency, ...opt('webhookUrl', config.webhookUrl) },
+        webhooks: {
+          maxConcurrency: webhooks.maxConcurrency,
+          ...opt('webhookUrl', config.webhookUrl),
+          ...opt('webhookSecretArn', data.adopt?.webhookSecretArn),
+        },
         api: {
           throttle: api.throttle,
           iamApi: api.iamApi === undefined ? false : { scope: api.iamApi.scope },

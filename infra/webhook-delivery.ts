@@ -31,6 +31,12 @@ export interface WebhookDeliveryProps {
    */
   readonly webhookSecret?: ISecret;
   /**
+   * The complete ARN of an existing signing secret to use (a retained secret after a redeploy,
+   * so receivers keep their secret). Ignored when `webhookSecret` is given.
+   * @default - a generated secret
+   */
+  readonly webhookSecretArn?: string | undefined;
+  /**
    * What happens to the generated secret when it leaves the stack. The service passes the token
    * store's policy: receivers keep verifying with the same secret after a redeploy with retained data.
    * @default RemovalPolicy.RETAIN
@@ -80,7 +86,9 @@ export class WebhookDelivery extends Construct {
     this.queue = work.queue;
     this.deadLetterQueue = work.deadLetterQueue;
 
-    if (props.webhookSecret === undefined) {
+    if (props.webhookSecret === undefined && props.webhookSecretArn !== undefined) {
+      this.secret = Secret.fromSecretCompleteArn(this, 'AdoptedSigningSecret', props.webhookSecretArn);
+    } else if (props.webhookSecret === undefined) {
       const secret = new Secret(this, 'SigningSecret', {
         description: 'Standard Webhooks signing secret of the OAuth token refresh service (base64 key)',
         generateSecretString: { passwordLength: 44, excludePunctuation: true, includeSpace: false },

@@ -191,6 +191,36 @@ describe('envelope key policy', () => {
 describe('production stage: edge, adoption, IAM API, alarms', () => {
   const config = loadStageConfig('example-prod');
 
+  it('adopts a retained envelope key and webhook secret, and outputs the key policy to put on it', () => {
+    const config = parseStageConfig(
+      {
+        data: {
+          adopt: {
+            envelopeKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555',
+            webhookSecretArn:
+              'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ServiceWebhooksSigning-AbC123',
+          },
+        },
+      },
+      'adopt.json',
+    );
+    const app = testApp();
+    const { stackName, props } = stackPropsFromConfig('restore', config);
+    const stack = new TokenRefreshStack(app, stackName, props);
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    t.resourceCountIs('AWS::KMS::Key', 1);
+    const outputs = t.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const policy = JSON.stringify(outputs.AdoptedEnvelopeKeyPolicy?.Value);
+    expect(policy).toContain('kms:Decrypt');
+    expect(policy).toContain(
+      stack.getLogicalId(stack.service.api.function.serviceRole.node.defaultChild as never),
+    );
+    expect(() =>
+      parseStageConfig({ data: { adopt: { tableKeyArn: config.data.adopt?.envelopeKeyArn } } }, 'x'),
+    ).toThrow(/tableKeyArn goes with tableName/);
+  });
+
   it('adopts the configured table instead of creating one', () => {
     prod.t.resourceCountIs('AWS::DynamoDB::Table', 0);
     expect(JSON.stringify(prod.json.Resources)).toContain(config.data.adopt?.tableName);
