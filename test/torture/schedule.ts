@@ -53,6 +53,19 @@ export type Step =
   | { readonly k: 'sqs'; readonly kind: 'fail' | 'lost' }
   | { readonly k: 'resume'; readonly w: number }
   | { readonly k: 'crash'; readonly w: number }
+  /**
+   * A worker freezes at a step boundary of a refresh (`trigger`), the `inner` steps run meanwhile
+   * (a delete and re-create, another worker's refresh, time passing past the lease...), then the
+   * frozen worker resumes or dies.
+   */
+  | {
+      readonly k: 'race';
+      readonly w: number;
+      readonly trigger: 'tick' | 'force' | 'token';
+      readonly at: 'after_lease' | 'after_provider_answer' | 'before_commit';
+      readonly inner: readonly Step[];
+      readonly end: 'resume' | 'crash';
+    }
   /** Two overlapping batches through the real refresher handler, one with a poison record. */
   | { readonly k: 'batches'; readonly poisonIn: 'first' | 'second'; readonly good: number };
 
@@ -173,7 +186,14 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     }),
   },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('recreate' as const), w: worker }) },
-  { weight: 2, arbitrary: fc.record({ k: fc.constant('secret' as const), w: worker, good: fc.boolean() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      k: fc.constant('secret' as const),
+      w: worker,
+      good: fc.constantFrom(false, false, true),
+    }),
+  },
   {
     weight: 2,
     arbitrary: fc.record({
@@ -211,6 +231,15 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   },
 );
 
+const race: fc.Arbitrary<Step> = fc.record({
+  k: fc.constant('race' as const),
+  w: worker,
+  trigger: fc.constantFrom('tick' as const, 'force' as const, 'token' as const),
+  at: fc.constantFrom('after_lease' as const, 'after_provider_answer' as const, 'before_commit' as const),
+  inner: fc.array(step, { minLength: 1, maxLength: 5 }),
+  end: fc.constantFrom('resume' as const, 'resume' as const, 'crash' as const),
+});
+
 export const scheduleArbitrary: fc.Arbitrary<Schedule> = fc.record({
   rotation: fc.constantFrom<RotationMode>('strict', 'strict', 'grace', 'non_rotating', 'echo'),
   graceSeconds: fc.constantFrom(5, 60),
@@ -221,7 +250,10 @@ export const scheduleArbitrary: fc.Arbitrary<Schedule> = fc.record({
   ),
   initialRefreshToken: fc.constantFrom(true, true, true, true, true, false),
   seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
-  steps: fc.array(step, { minLength: 1, maxLength: 20 }),
+  steps: fc.array(fc.oneof({ weight: 5, arbitrary: step }, { weight: 1, arbitrary: race }), {
+    minLength: 1,
+    maxLength: 16,
+  }),
 });
 
 /** One line per step, for the shrunk schedule printed on failure. */

@@ -32,6 +32,8 @@ export interface TortureSummary {
   readonly failure?: {
     readonly schedule: Schedule;
     readonly violations: readonly Violation[];
+    /** Grants the shrunk schedule loses through the service's fault. */
+    readonly grantsLost: number;
     readonly path: string | undefined;
     readonly text: string;
   };
@@ -135,6 +137,7 @@ export async function runTorture(env: TortureEnvironment, options: TortureOption
     failure = {
       schedule,
       violations,
+      grantsLost: replay.grantsLost,
       path: result.counterexamplePath ?? undefined,
       text: [
         `shrunk schedule (seed ${options.seed}, path ${result.counterexamplePath ?? '-'}, found after ${result.numRuns} run(s), ${result.numShrinks} shrink(s)):`,
@@ -149,8 +152,10 @@ export async function runTorture(env: TortureEnvironment, options: TortureOption
   return {
     schedules,
     faults,
-    grantsLost: options.survey ? surveyLost : (firstFailure?.lost ?? 0),
-    violations: options.survey ? surveyViolations : (firstFailure?.violations ?? 0),
+    grantsLost: options.survey ? surveyLost : (failure?.grantsLost ?? firstFailure?.lost ?? 0),
+    violations: options.survey
+      ? surveyViolations
+      : (failure?.violations.length ?? firstFailure?.violations ?? 0),
     seed: options.seed,
     ...(failure === undefined ? {} : { failure }),
     kinds,

@@ -9,16 +9,20 @@ import { connectionRoutes } from '../../shared/api/routes/connections';
 import { tokenRoutes } from '../../shared/api/routes/token';
 import type { OutboxEvent } from '../../shared/domain/events';
 import type { ConnectionKey } from '../../shared/domain/ids';
+import { createLocalKeyring } from '../../shared/keyring/local';
 import { createTokenClient } from '../../shared/oauth/client';
+import { processRefreshRecord, RefreshLimiter } from '../../shared/pipeline/refresher';
 import type { Clock } from '../../shared/ports/clock';
 import type { EventPublisher } from '../../shared/ports/events';
+import type { Keyring } from '../../shared/ports/keyring';
+import { nullMetrics } from '../../shared/ports/metrics';
 import type { StoredConnection } from '../../shared/ports/store';
 import { type FailpointName, SimulatedCrash } from '../../shared/refresh/failpoints';
 import { publishOutbox } from '../../shared/refresh/outbox';
-import { refreshConnection } from '../../shared/refresh/refresh-connection';
 import { decryptSecrets } from '../../shared/refresh/secrets';
 import type { Runtime } from '../../shared/runtime';
 import { decodeConnection } from '../../shared/store/codec';
+import { DynamoConnectionStore } from '../../shared/store/connections';
 import { connectionSk, integrationPk } from '../../shared/store/table';
 import { type Core, createCore, RecordingPublisher } from '../support/core';
 import type { TestDynamo } from '../support/dynamo';
@@ -187,6 +191,8 @@ class World {
   readonly violations: Violation[] = [];
   readonly writes: WriteRecord[] = [];
   readonly apiBodies: string[] = [];
+  /** Refresh tasks as they would sit on the queue (scanned for secrets). */
+  readonly queueMessages: string[] = [];
   readonly random: () => number;
   faults = 0;
   step = 0;
@@ -203,6 +209,10 @@ class World {
     seq: number,
   ) {
     this.random = prng(schedule.seed);
+    this.audit = {
+      store: new DynamoConnectionStore(shared.dynamo.client, { tableName: shared.table }),
+      keyring: createLocalKeyring(shared.masterKey),
+    };
     this.key = { integrationId: `tt-${shared.runTag}-${seq}`, connectionId: 'c1' };
     this.provider = new FakeProvider({
       rotation: schedule.rotation,
@@ -266,6 +276,7 @@ class World {
       publisher: this.publisher,
       clock: worker.clock,
       logger: core.deps.logger,
+      metrics: nullMetrics,
       refresh: core.deps,
     } as unknown as Runtime;
     worker.arm = undefined;
@@ -358,7 +369,8 @@ class World {
           worker.crashed = true;
           throw new SimulatedCrash(name as FailpointName);
         }
-        if (betweenAnswerAndCommit && worker.clock.now() >= worker.leaseAt + LEASE_MS) {
+        // A peer whose clock runs ahead (skews spread up to 3 s) may take the lease that much early.
+        if (betweenAnswerAndCommit && worker.clock.now() >= worker.leaseAt + LEASE_MS - 3_000) {
           this.excuse(worker, `frozen at ${name} past its lease`);
         }
         return;
@@ -459,8 +471,11 @@ class World {
       token_type: 'Bearer',
     };
     const result = await this.call(worker, 'putConnection', {}, body);
-    if (result.ok) {
-      this.exists = true;
+    // Judge by what was stored: an import whose answer was lost may have landed all the same.
+    const stored = await this.snapshot();
+    this.exists = stored !== null;
+    const landed = stored !== null && (result.ok || (token !== null && stored.refreshToken === token));
+    if (landed) {
       if (token !== null) this.grant = this.provider.familyOf(token) ?? null;
       else if (creating) this.grant = null;
     }
@@ -535,6 +550,8 @@ class World {
         );
       case 'batches':
         return this.batchesStep(step.poisonIn, step.good);
+      case 'race':
+        return this.race(step);
     }
   }
 
@@ -562,6 +579,28 @@ class World {
       return;
     }
     if (worker.crashed) this.build(worker);
+  }
+
+  private async race(step: Extract<Step, { k: 'race' }>): Promise<void> {
+    const worker = this.workers[step.w] as Worker;
+    const fp: FailpointAction = { at: step.at, action: 'pause' };
+    const work =
+      step.trigger === 'tick'
+        ? () => this.tickStep(worker)
+        : step.trigger === 'force'
+          ? () => this.forceStep(worker)
+          : () => this.tokenStep(worker, 600, false);
+    await this.flight(worker, fp, work);
+    for (const inner of step.inner) {
+      if (inner.k === 'race') continue;
+      try {
+        await this.runStep(inner);
+      } catch (error) {
+        this.unexpected(error, inner.k);
+      }
+      for (const w of this.workers) w.arm = undefined;
+    }
+    await this.release(worker, step.end);
   }
 
   private async release(worker: Worker, action: 'resume' | 'crash'): Promise<void> {
@@ -640,13 +679,11 @@ class World {
     }
   }
 
-  private async snapshot(
-    worker: Worker,
-  ): Promise<{ connection: StoredConnection; refreshToken: string | null } | null> {
+  private async snapshot(): Promise<{ connection: StoredConnection; refreshToken: string | null } | null> {
     try {
-      const connection = await worker.core.store.get(this.key);
+      const connection = await this.audit.store.get(this.key);
       if (connection === null) return null;
-      const secrets = await decryptSecrets(worker.core.keyring, connection);
+      const secrets = await decryptSecrets(this.audit.keyring, connection);
       return { connection, refreshToken: secrets.refresh_token };
     } catch {
       return null;
@@ -660,9 +697,26 @@ class World {
     });
   }
 
+  /** The scheduler found the connection due and the refresher got its task (the real record processor). */
   private async tickStep(worker: Worker): Promise<void> {
+    const task = {
+      v: 1,
+      integration_id: this.key.integrationId,
+      connection_id: this.key.connectionId,
+      due_at: Math.max(0, this.sim.t - 1_000),
+    };
+    this.queueMessages.push(JSON.stringify(task));
     try {
-      await refreshConnection(worker.core.deps, this.key, { trigger: 'scheduled' });
+      await processRefreshRecord(
+        {
+          refresh: worker.core.deps,
+          limiter: new RefreshLimiter({ concurrency: 4, perIntegration: 2 }),
+          logger: worker.core.deps.logger,
+          metrics: nullMetrics,
+        },
+        this.queueMessages[this.queueMessages.length - 1] as string,
+        () => 60_000,
+      );
     } catch (error) {
       if (error instanceof SimulatedCrash) throw error;
       this.unexpected(error, 'scheduled refresh');
@@ -670,8 +724,7 @@ class World {
   }
 
   private async forceStep(worker: Worker): Promise<void> {
-    const auditor = this.auditor();
-    const before = await this.snapshot(auditor);
+    const before = await this.snapshot();
     const callsBefore = this.provider.calls.length;
     const lostBefore = worker.plan.fired.lost_response;
     const result = await this.call(worker, 'refreshConnection', {});
@@ -681,7 +734,8 @@ class World {
     const leaseFree = c.leaseUntil === null || c.leaseUntil < now - 2_000;
     const quiet = this.quiet(worker);
     if (before.refreshToken === null && c.status !== 'needs_reauth' && quiet && leaseFree) {
-      if (result.status !== 409)
+      const expired = c.accessTokenExpiresAt !== null && c.accessTokenExpiresAt <= now;
+      if (result.status !== 409 && !(expired && result.status === 424))
         this.violate(
           'no_refresh_token_refreshed',
           `forced refresh of a connection without refresh token answered ${result.status}, not 409`,
@@ -736,12 +790,12 @@ class World {
 
   private async importStep(worker: Worker, refreshToken: 'new' | 'none'): Promise<void> {
     if (!this.exists) return;
-    const before = await this.snapshot(this.auditor());
+    const before = await this.snapshot();
     const result = await this.importGrant(worker, refreshToken, false);
     if (!result.ok || refreshToken !== 'none' || before === null || before.refreshToken === null) return;
     const family = this.provider.familyOf(before.refreshToken);
     const good = family !== undefined && family.revoked === null && family.current === before.refreshToken;
-    const after = await this.snapshot(this.auditor());
+    const after = await this.snapshot();
     if (good && after !== null && after.refreshToken !== before.refreshToken) {
       this.violate(
         'refresh_token_dropped',
@@ -766,10 +820,8 @@ class World {
     for (const problem of problems) this.violate('batch_failures_lost', problem);
   }
 
-  /** A worker without faults, for reading the state (worker 0's client, a fresh keyring). */
-  private auditor(): Worker {
-    return this.workers[0] as Worker;
-  }
+  /** Reads the state the way an operator would: the plain client, no faults, a fresh keyring. */
+  private readonly audit: { readonly store: DynamoConnectionStore; readonly keyring: Keyring };
 
   // ---- the end of a schedule ------------------------------------------------------------------
 
@@ -785,9 +837,10 @@ class World {
     }
     for (const worker of this.workers) if (worker.paused !== undefined) await this.release(worker, 'resume');
     // Outboxes left by crashes are republished by the scheduler's sweep.
-    const w0 = this.auditor();
-    const current = await w0.core.store.get(this.key).catch(() => null);
-    if (current !== null) await publishOutbox(w0.core.deps, current);
+    const current = await this.audit.store.get(this.key).catch(() => null);
+    const { logger } = (this.workers[0] as Worker).core.deps;
+    if (current !== null)
+      await publishOutbox({ store: this.audit.store, publisher: this.publisher, logger }, current);
   }
 
   readonly lostGrants = new Set<number>();
@@ -801,10 +854,9 @@ class World {
 
   private async checkEnd(): Promise<void> {
     this.checkReuse();
-    const auditor = this.auditor();
     let final: StoredConnection | null = null;
     try {
-      final = await auditor.core.store.get(this.key);
+      final = await this.audit.store.get(this.key);
     } catch (error) {
       this.violate('unreadable_item', `the connection cannot be read: ${errorName(error)}`);
       return;
@@ -832,7 +884,7 @@ class World {
     const now = this.sim.t;
     let refreshToken: string | null;
     try {
-      refreshToken = (await decryptSecrets(this.auditor().core.keyring, final)).refresh_token;
+      refreshToken = (await decryptSecrets(this.audit.keyring, final)).refresh_token;
     } catch (error) {
       this.violate('unreadable_item', `stored tokens do not decrypt: ${errorName(error)}`);
       return;
@@ -948,7 +1000,16 @@ class World {
             );
           }
           if (c.status === 'needs_reauth') this.checkReauthWhileValid(c);
-        } else if (fresh.length > 0 && previous !== null) {
+          if (c.status === 'needs_reauth' && c.lastError?.code === 'client_misconfigured') {
+            this.violate(
+              'client_misconfigured_reauth',
+              'client_misconfigured moved the connection to needs_reauth (an integration problem, not the grant)',
+            );
+          }
+        } else if (
+          fresh.some((e) => (e.body.type as string) !== 'connection.reauth_due') &&
+          previous !== null
+        ) {
           this.violate(
             'transition_events',
             `a write without a status change (${c.status}) added events [${fresh.map((e) => e.body.type).join(', ')}]`,
@@ -981,11 +1042,14 @@ class World {
     const logs = this.captured.join('');
     const events = JSON.stringify(this.publisher.events.map((e) => e.body));
     const api = this.apiBodies.join('\n');
+    const queue = this.queueMessages.join('\n');
     const all = [...this.provider.issued, GOOD_SECRET, BAD_SECRET];
     for (const secret of all) {
       const refresh = secret.startsWith('rt_') || secret.startsWith('cs_');
       if (logs.includes(secret))
         this.violate('secret_leak', `a ${secret.slice(0, 2)} secret appeared in a log line or metric`);
+      if (queue.includes(secret))
+        this.violate('secret_leak', `a ${secret.slice(0, 2)} secret appeared in a queue message`);
       if (events.includes(secret))
         this.violate('secret_leak', `a ${secret.slice(0, 2)} secret appeared in a webhook body`);
       if (refresh && api.includes(secret))
