@@ -103,7 +103,7 @@ export class ApiEdge extends Construct {
     if (Token.isUnresolved(region) || region !== 'us-east-1') {
       throw new Error(
         `${this.node.path}: a CloudFront web ACL can only be created in us-east-1; create one there and ` +
-          'set api.waf.webAclArn (infra/DEPLOY.md, "WAF")',
+          'set api.waf.webAclArn (infra/DEPLOY.md, "Edge: custom domain and WAF")',
       );
     }
     const visibility = (name: string) => ({

@@ -17,7 +17,7 @@ import { envelopeKeyConditions } from './permissions';
 /**
  * What a key administrator may do with the envelope key: manage it, never use it (no Decrypt,
  * Encrypt, GenerateDataKey, ReEncrypt, and no CreateGrant, which could hand those out). Changing
- * the key policy (PutKeyPolicy) is the audited break-glass path (infra/DEPLOY.md).
+ * the key policy (PutKeyPolicy) is the audited break-glass path (infra/DEPLOY.md, "Key policy and break-glass").
  */
 export const KEY_ADMIN_ACTIONS = [
   'kms:CancelKeyDeletion',

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -11,6 +11,7 @@ import {
   stageFromContext,
 } from '../../infra/config';
 import { fixedMonthlyCost, totalUsd } from '../../infra/fixed-cost';
+import { PROJECT_ROOT } from '../../infra/functions';
 import { addNagChecks } from '../../infra/nag';
 import { PINNED_LOGICAL_IDS, TokenRefreshStack } from '../../infra/stack';
 import { TOKENS_READ_ROUTES } from '../../infra/token-api';
@@ -302,5 +303,29 @@ describe('fixed monthly cost (README, "Deploy")', () => {
     expect(prodItems.map((i) => i.item)).toContain('AWS WAF web ACL');
     // The adopted table's keys are not in the template: one key fewer than dev.
     expect(prodItems.find((i) => i.item.startsWith('KMS'))?.usd).toBe(1);
+  });
+});
+
+describe('infra/DEPLOY.md', () => {
+  it('exists and has every section the infra code, the dashboard and the README point to', () => {
+    const deploy = readFileSync(join(PROJECT_ROOT, 'infra', 'DEPLOY.md'), 'utf8');
+    const headings = new Set([...deploy.matchAll(/^#{2,3} (.+)$/gm)].map((m) => m[1]));
+    const sources = readdirSync(join(PROJECT_ROOT, 'infra'))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => readFileSync(join(PROJECT_ROOT, 'infra', f), 'utf8'));
+    const cited = sources.flatMap((text) =>
+      [...text.matchAll(/infra\/DEPLOY\.md,? (?:section )?\(?"([^"]+)"/g)].map((m) => m[1]),
+    );
+    expect(cited.length).toBeGreaterThanOrEqual(4);
+    for (const section of cited) expect(headings, section).toContain(section);
+    const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+    const anchors = [...readme.matchAll(/infra\/DEPLOY\.md#([a-z-]+)/g)].map((m) => m[1]);
+    const slugs = [...headings].map((h) =>
+      String(h)
+        .toLowerCase()
+        .replace(/[^a-z0-9 -]/g, '')
+        .replace(/ /g, '-'),
+    );
+    for (const anchor of anchors) expect(slugs, anchor).toContain(anchor);
   });
 });
