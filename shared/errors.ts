@@ -18,7 +18,8 @@ export type ServiceErrorCode =
   | 'invalid_url'
   | 'url_not_allowed'
   | 'invalid_message'
-  | 'queue_unavailable';
+  | 'queue_unavailable'
+  | 'account_mismatch';
 
 export class ServiceError extends Error {
   readonly code: ServiceErrorCode;

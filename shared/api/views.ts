@@ -30,6 +30,7 @@ export function connectionView(c: Connection): ConnectionView {
             at: c.lastError.at,
           },
     metadata: c.metadata,
+    account_id: c.accountId ?? null,
     created_at: iso(c.createdAt),
     updated_at: iso(c.updatedAt),
   };

@@ -58,6 +58,12 @@ export const connectionSchema = z.object({
   /** Id of the last commit written, so a writer whose response was lost can tell whether it landed. */
   lastCommitId: z.string().nullable(),
   metadata: z.record(z.string(), z.unknown()),
+  /**
+   * The provider's account identity recorded at the first connect (`<iss>|<sub>` of an ID token),
+   * or null when the provider gives none. A reconnect that authorizes another account is refused
+   * unless the integration allows it. Absent on items written before it was recorded.
+   */
+  accountId: z.string().nullable().optional(),
   createdAt: z.number(),
   updatedAt: z.number(),
 });

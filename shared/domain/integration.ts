@@ -73,6 +73,8 @@ export interface ResolvedIntegration {
   readonly refreshTokenIdleSeconds?: number | null;
   readonly webhookUrl: string | null;
   readonly refresh: RefreshSettings;
+  /** A reconnect may authorize another provider account than the one recorded (api.md v1.1). Default false. */
+  readonly allowAccountChange?: boolean;
 }
 
 export const integrationIdSchema = idSchema;

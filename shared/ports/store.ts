@@ -39,6 +39,8 @@ export interface ConnectionPatch {
   readonly failingSince: number | null;
   readonly lastError: LastError | null;
   readonly metadata?: Readonly<Record<string, unknown>>;
+  /** The provider's account identity (`<iss>|<sub>`); absent keeps the stored one, null removes it. */
+  readonly accountId?: string | null | undefined;
   /** Recorded with new credentials: whether they include a refresh token. */
   readonly hasRefreshToken?: boolean;
   /** Set (or cleared with null) with a failure: the provider's Retry-After end. */

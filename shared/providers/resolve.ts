@@ -53,6 +53,11 @@ export const integrationConfigSchema = z
     rotates_refresh_token: z.boolean().optional(),
     /** Seconds the previous refresh token stays usable after a rotation (0 = strict). */
     reuse_grace_seconds: z.number().int().min(0).max(31_536_000).nullable().optional(),
+    /**
+     * api.md v1.1: a reconnect through the connect flow may authorize a different provider account
+     * than the connection's `account_id` (default false: refused with `account_mismatch`).
+     */
+    allow_account_change: z.boolean().optional(),
   })
   .superRefine((config, ctx) => {
     const problem = configProblem(config);
@@ -113,6 +118,7 @@ export function resolveIntegration(
     refreshTokenIdleSeconds: provider.refresh_token_idle_seconds,
     webhookUrl: config.webhook_url ?? null,
     refresh: resolveRefreshSettings(config.refresh, provider),
+    allowAccountChange: config.allow_account_change ?? false,
   };
 }
 

@@ -1,7 +1,7 @@
 import type { TokenSecrets } from '../domain/connection';
 import type { ConnectionKey } from '../domain/ids';
 import type { ResolvedIntegration } from '../domain/integration';
-import { StaleFenceError } from '../errors';
+import { ServiceError, StaleFenceError } from '../errors';
 import { clampExpiry, jwtExpiry } from '../oauth/expiry';
 import { computeNextRefreshAt } from '../policy/schedule';
 import type { Clock, Random } from '../ports/clock';
@@ -29,6 +29,25 @@ export interface CredentialsInput {
   readonly raw: Readonly<Record<string, unknown>>;
   /** Replaces the stored metadata when given. */
   readonly metadata?: Readonly<Record<string, unknown>>;
+  /**
+   * The provider account these credentials belong to (`<iss>|<sub>`, the connect flow's ID token).
+   * Absent or null (unknown) keeps the stored one. A known account that differs from the stored one
+   * is refused ({@link AccountMismatchError}) unless `allowAccountChange`: checked against the item
+   * the fenced write replaces, so no concurrent reconnect slips past it.
+   */
+  readonly accountId?: string | null;
+  readonly allowAccountChange?: boolean;
+}
+
+/** A reconnect authorized another provider account than the connection's; nothing was written. */
+export class AccountMismatchError extends ServiceError {
+  constructor(key: ConnectionKey) {
+    super(
+      'account_mismatch',
+      `connection ${key.integrationId}/${key.connectionId} belongs to another provider account`,
+    );
+    this.name = 'AccountMismatchError';
+  }
 }
 
 export interface ImportDeps {
@@ -54,6 +73,16 @@ export async function importCredentials(
 ): Promise<{ connection: StoredConnection; created: boolean }> {
   for (let attempt = 0; ; attempt++) {
     const existing = await deps.store.get(key);
+    const storedAccount = existing?.accountId ?? null;
+    const account = input.accountId ?? null;
+    if (
+      storedAccount !== null &&
+      account !== null &&
+      account !== storedAccount &&
+      input.allowAccountChange !== true
+    ) {
+      throw new AccountMismatchError(key);
+    }
     const refreshToken =
       input.refreshToken !== undefined ? input.refreshToken : await keptRefreshToken(deps, existing);
     const secrets: TokenSecrets = {
@@ -108,6 +137,7 @@ export async function importCredentials(
           failingSince: null,
           lastError: null,
           ...(input.metadata === undefined ? {} : { metadata: input.metadata }),
+          ...(account === null ? {} : { accountId: account }),
           events,
         },
         now,

@@ -239,6 +239,7 @@ export class DynamoConnectionStore implements ConnectionStore {
     putOrRemove(A.failingSince, num(patch.failingSince));
     putOrRemove(A.lastError, patch.lastError === null ? null : { M: marshall(patch.lastError) });
     if (patch.metadata !== undefined) put(A.metadata, { M: jsonMap(patch.metadata) });
+    putOrRemove(A.accountId, str(patch.accountId));
     if (patch.events.length > 0) {
       const outbox = x.name(A.outbox);
       const events = x.value({

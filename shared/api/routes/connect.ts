@@ -2,6 +2,7 @@ import type * as z from 'zod';
 import type { Config } from '../../config/config';
 import { isServiceError } from '../../errors';
 import { buildAuthorizationUrl, codeChallengeS256, exchangeAuthorizationCode } from '../../oauth/code';
+import { accountIdentity } from '../../oauth/identity';
 import { resolvePlaceholders } from '../../oauth/placeholders';
 import { importCredentials } from '../../refresh/import-credentials';
 import type { ConnectSession } from '../../store/connect-sessions';
@@ -27,7 +28,10 @@ import {
  * Callback `error` values: `invalid_state` (unknown, used or expired; a page, since there is no
  * session to redirect to), `invalid_request` (no `code`), the provider's own authorization error
  * (`access_denied`, ...; `provider_error` when it is not a plain code), `exchange_failed` (the
- * token endpoint refused or failed; details are logged), `server_error` (storage or keyring).
+ * token endpoint refused or failed; details are logged), `account_mismatch` (api.md v1.1: the
+ * provider account that authorized differs from the connection's `account_id` and the integration
+ * does not set `allow_account_change`; the stored grant is untouched), `invalid_id_token` (the answer
+ * carried an ID token without a usable `iss`/`sub`/`aud`), `server_error` (storage or keyring).
  * The callback never answers 5xx for bad input and never shows or forwards a token or the code.
  */
 export const connectRoutes: readonly AnyRoute<ApiDeps>[] = [
@@ -182,6 +186,13 @@ async function complete(deps: ApiDeps, session: ConnectSession, query: CallbackQ
     if (tokens.refreshToken === null) {
       rt.logger.warn('connect callback: the provider issued no refresh token', ids);
     }
+    // api.md v1.1: who authorized. An ID token that is there but unusable refuses the reconnect
+    // (its identity cannot be compared); none at all is an unknown identity (the stored one stays).
+    const identity = accountIdentity(tokens.raw, integration.clientId);
+    if (!identity.ok) {
+      rt.logger.warn('connect callback: unusable ID token', { ...ids, reason: identity.reason });
+      return { error: 'invalid_id_token' };
+    }
     await importCredentials({ ...rt, random: rt.refresh.random }, integration, key, {
       accessToken: tokens.accessToken,
       // An answer without a refresh token keeps a stored one that is still good.
@@ -191,9 +202,16 @@ async function complete(deps: ApiDeps, session: ConnectSession, query: CallbackQ
       scope: tokens.scope,
       raw: tokens.raw,
       ...(session.metadata === null ? {} : { metadata: session.metadata }),
+      accountId: identity.accountId,
+      allowAccountChange: integration.allowAccountChange === true,
     });
     return {};
   } catch (error) {
+    if (isServiceError(error, 'account_mismatch')) {
+      // The grant just issued is dropped (never stored); the stored one is untouched.
+      rt.logger.warn('connect callback: another provider account authorized; refused', ids);
+      return { error: 'account_mismatch' };
+    }
     logFailure(deps, 'connect callback: could not complete', error, ids);
     return isServiceError(error, 'not_found')
       ? { error: 'invalid_request' }

@@ -92,6 +92,11 @@ export const connectionSchema = z
     consecutive_failures: z.number().int().nonnegative(),
     last_error: lastErrorSchema.nullable(),
     metadata: z.record(z.string(), z.unknown()),
+    /**
+     * api.md v1.1: the provider's account identity recorded at the first connect (an ID token's
+     * `iss` and `sub`, as `<iss>|<sub>`), or null when the provider gives none. Never a secret.
+     */
+    account_id: z.string().nullable(),
     created_at: timestampSchema,
     updated_at: timestampSchema,
   })

@@ -1,0 +1,170 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiKeyDigest } from '../../infra/local/config';
+import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime';
+import type { IntegrationConfig } from '../../shared/providers/resolve';
+import { saveIntegration } from '../../shared/refresh/save-integration';
+import { decryptSecrets } from '../../shared/refresh/secrets';
+import { getRuntime, type Runtime } from '../../shared/runtime';
+import { type OidcHarness, startOidcProvider } from '../support/oidc';
+import { rememberSecret } from '../support/secrets';
+
+// api.md v1.1 `account_id`: the provider account that authorized a connection is recorded at the
+// first connect (the ID token's iss + sub) and a reconnect that authorizes another account is
+// refused unless the integration says `allow_account_change`. oidc-provider issues the ID tokens;
+// `login_hint` picks which of its accounts signs in.
+describe('connect flow: the provider account behind a connection', () => {
+  const APP = 'https://app.example/connected';
+  const apiKey = `ork_${randomBytes(24).toString('hex')}`;
+  let local: LocalRuntime;
+  let rt: Runtime;
+  let oidc: OidcHarness;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    rememberSecret(apiKey);
+    dataDir = await mkdtemp(join(tmpdir(), 'connect-account-'));
+    local = await startLocalRuntime({
+      port: 0,
+      dataDir,
+      persist: false,
+      scanIntervalSeconds: 3600,
+      log: () => {},
+      env: { API_KEY: apiKey, ADMIN_API_KEY_SHA256: apiKeyDigest(apiKey), LOG_LEVEL: 'ERROR' },
+    });
+    rememberSecret(local.webhookSecret);
+    rt = await getRuntime();
+    oidc = await startOidcProvider({ redirectUri: `${local.publicUrl}/v1/oauth/callback` });
+    await putIntegration('strict-account');
+    await putIntegration('lenient-account', { allow_account_change: true });
+  }, 60_000);
+  afterAll(async () => {
+    await local?.stop();
+    await oidc?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function putIntegration(id: string, config: Partial<IntegrationConfig> = {}): Promise<void> {
+    const client = oidc.clients[0] ?? { id: '', secret: '' };
+    rememberSecret(client.secret);
+    await saveIntegration(
+      rt,
+      id,
+      {
+        provider: 'custom',
+        client_id: client.id,
+        token_url: oidc.tokenUrl,
+        authorization_url: oidc.authorizationUrl,
+        scopes: ['openid', 'offline_access'],
+        authorization_params: { prompt: 'consent' },
+        ...config,
+      },
+      client.secret,
+    );
+  }
+
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${local.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${apiKey}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  };
+
+  /** The whole flow for `account` at the provider; returns where the callback sends the browser. */
+  async function connectAs(integrationId: string, connectionId: string, account: string): Promise<URL> {
+    const session = await api('POST', '/v1/connect-sessions', {
+      integration_id: integrationId,
+      connection_id: connectionId,
+      redirect_uri: APP,
+    });
+    expect(session.status).toBe(201);
+    const url = new URL(String(session.json.authorization_url));
+    url.searchParams.set('login_hint', account);
+    const callback = await oidc.authorize(url);
+    rememberSecret(callback.searchParams.get('code'));
+    const res = await fetch(callback, { redirect: 'manual' });
+    await res.body?.cancel();
+    expect(res.status).toBe(302);
+    return new URL(res.headers.get('location') ?? '');
+  }
+
+  async function stored(integrationId: string, connectionId: string) {
+    const connection = await rt.store.get({ integrationId, connectionId });
+    if (connection === null) throw new Error('not stored');
+    const secrets = await decryptSecrets(rt.keyring, connection);
+    rememberSecret(secrets.access_token, secrets.refresh_token);
+    for (const value of Object.values(secrets.raw ?? {}))
+      if (typeof value === 'string') rememberSecret(value);
+    return { connection, secrets };
+  }
+
+  it('records the ID token’s iss and sub at the first connect and shows them as account_id', async () => {
+    const back = await connectAs('strict-account', 'first', 'alice');
+    expect(back.searchParams.get('status')).toBe('success');
+    const view = await api('GET', '/v1/integrations/strict-account/connections/first');
+    expect(view.json.account_id).toBe(`${oidc.issuer}|alice`);
+    const listed = await api('GET', '/v1/connections?integration_id=strict-account');
+    expect((listed.json.items as Array<Record<string, unknown>>)[0]?.account_id).toBe(`${oidc.issuer}|alice`);
+  });
+
+  it('refuses a reconnect by another account: account_mismatch, the stored grant untouched', async () => {
+    await connectAs('strict-account', 'mismatch', 'alice');
+    const before = await stored('strict-account', 'mismatch');
+
+    const back = await connectAs('strict-account', 'mismatch', 'bob');
+    expect(Object.fromEntries(back.searchParams)).toEqual({
+      connection_id: 'mismatch',
+      status: 'error',
+      error: 'account_mismatch',
+    });
+    const after = await stored('strict-account', 'mismatch');
+    expect(after.secrets).toEqual(before.secrets);
+    expect(after.connection.credentialGeneration).toBe(before.connection.credentialGeneration);
+    expect(after.connection.accountId).toBe(`${oidc.issuer}|alice`);
+    // The refused grant's tokens were never stored; alice's grant still refreshes.
+    const refreshed = await api('POST', '/v1/integrations/strict-account/connections/mismatch/refresh');
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.json.account_id).toBe(`${oidc.issuer}|alice`);
+  });
+
+  it('accepts a reconnect by the same account', async () => {
+    await connectAs('strict-account', 'same', 'carol');
+    const before = await stored('strict-account', 'same');
+    const back = await connectAs('strict-account', 'same', 'carol');
+    expect(back.searchParams.get('status')).toBe('success');
+    const after = await stored('strict-account', 'same');
+    expect(after.connection.credentialGeneration).toBeGreaterThan(before.connection.credentialGeneration);
+    expect(after.connection.accountId).toBe(`${oidc.issuer}|carol`);
+  });
+
+  it('allow_account_change: true lets another account take the connection over', async () => {
+    await connectAs('lenient-account', 'handover', 'alice');
+    const back = await connectAs('lenient-account', 'handover', 'bob');
+    expect(back.searchParams.get('status')).toBe('success');
+    const view = await api('GET', '/v1/integrations/lenient-account/connections/handover');
+    expect(view.json.account_id).toBe(`${oidc.issuer}|bob`);
+    const integration = await api('GET', '/v1/integrations/lenient-account');
+    expect(integration.json.allow_account_change).toBe(true);
+  });
+
+  it('an imported connection has no account until a connect records one', async () => {
+    const put = await api('PUT', '/v1/integrations/strict-account/connections/imported', {
+      access_token: `at-${randomBytes(8).toString('hex')}`,
+      refresh_token: await oidc.mintRefreshToken({ clientId: oidc.clients[0]?.id ?? '', accountId: 'dave' }),
+      expires_in: 3600,
+    });
+    expect(put.status).toBe(201);
+    expect(put.json.account_id).toBeNull();
+    const back = await connectAs('strict-account', 'imported', 'dave');
+    expect(back.searchParams.get('status')).toBe('success');
+    expect((await stored('strict-account', 'imported')).connection.accountId).toBe(`${oidc.issuer}|dave`);
+  });
+});
