@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ConnectionKey } from '../../shared/domain/ids';
 import { StaleFenceError } from '../../shared/errors';
 import { createLocalKeyring } from '../../shared/keyring/local';
+import { createTokenClient } from '../../shared/oauth/client';
 import { type Failpoints, SimulatedCrash } from '../../shared/refresh/failpoints';
 import { decryptSecrets } from '../../shared/refresh/secrets';
 import { ManualClock } from '../support/clock';
@@ -62,11 +63,14 @@ describe('refreshConnection failure handling', () => {
     double.resetRequests();
   });
 
-  async function connection(integrationId: string): Promise<{ key: ConnectionKey; refreshToken: string }> {
+  async function connection(
+    integrationId: string,
+    expiresAt = clock.now() + 3_600_000,
+  ): Promise<{ key: ConnectionKey; refreshToken: string }> {
     const refreshToken = double.mintFamily();
     rememberSecret(refreshToken);
     const key = { integrationId, connectionId: `c-${randomBytes(4).toString('hex')}` };
-    await core.importConnection(key, { refreshToken, expiresAt: clock.now() + 3_600_000 });
+    await core.importConnection(key, { refreshToken, expiresAt });
     return { key, refreshToken };
   }
   const stored = async (key: ConnectionKey) => {
@@ -272,6 +276,52 @@ describe('refreshConnection failure handling', () => {
 
     expect(result.outcome).toBe('refreshed_by_sibling');
     expect(await stored(key)).toMatchObject({ status: 'active', lastError: null });
+    expect(publisher.events).toHaveLength(0);
+  });
+
+  it('invalid_grant after a refresher that took over the lease rotated the token is success, not revocation', async () => {
+    const { key } = await connection('grace', clock.now() + 2 * LEASE_MS);
+    let thaw: () => void = () => {};
+    const frozen = new Promise<void>((resolve) => {
+      thaw = resolve;
+    });
+    const real = createTokenClient({ allowPrivateUrls: true });
+    // The API's worker freezes after its last lease check, just before it sends (a GC pause, a
+    // frozen container); when it wakes, the provider rejects the token it presents as superseded.
+    const api = createCore({
+      dynamo,
+      table,
+      keyring,
+      clock,
+      publisher,
+      options: { providerTimeoutMs: 1_000, commitBudgetMs: 1_000, leaseMs: LEASE_MS },
+      tokenClient: {
+        refresh: async (input, options) => {
+          await frozen;
+          double.once({ mode: 'status', status: 400, body: { error: 'invalid_grant' } });
+          return real.refresh(input, options);
+        },
+      },
+    });
+    const stalled = api.refresh(key, { trigger: 'forced' });
+    for (let i = 0; i < 100 && (await stored(key)).leaseUntil === null; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect((await stored(key)).leaseUntil).not.toBeNull();
+
+    // Its lease runs out; the refresher takes the connection over and rotates.
+    clock.advance(2 * LEASE_MS);
+    const refresher = await core.refresh(key, { trigger: 'scheduled' });
+    expect(refresher.outcome).toBe('refreshed');
+    const rotated = await secretsOf(key);
+    rememberSecret(rotated.access_token, rotated.refresh_token);
+
+    thaw();
+    const result = await stalled;
+
+    expect(result.outcome).toBe('refreshed_by_sibling');
+    expect(await stored(key)).toMatchObject({ status: 'active', lastError: null });
+    expect((await secretsOf(key)).refresh_token).toBe(rotated.refresh_token);
     expect(publisher.events).toHaveLength(0);
   });
 
