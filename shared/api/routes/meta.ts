@@ -3,8 +3,8 @@ import type { ApiDeps } from '../deps';
 import { buildOpenApiDocument, type OpenApiDocument } from '../openapi';
 import { type AnyRoute, route } from '../route';
 
-/** `info.version` of the document: the contract is api.md v1. */
-export const API_DOCUMENT_VERSION = '1.0.0';
+/** `info.version` of the document: the contract is api.md v1 with its v1.1 additions. */
+export const API_DOCUMENT_VERSION = '1.1.0';
 
 const openApiSchema = z
   .object({ openapi: z.literal('3.1.0') })
