@@ -13,6 +13,7 @@ export type ServiceErrorCode =
   | 'encrypt_failed'
   | 'keyring_unavailable'
   | 'store_unavailable'
+  | 'store_rejected'
   | 'insufficient_time'
   | 'refresh_in_progress'
   | 'invalid_url'

@@ -1,10 +1,25 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { ServiceError } from '../errors';
 
-/** A DynamoDB failure as the core sees it: `store_unavailable`, naming the operation and SDK error. */
+/**
+ * DynamoDB errors that say the request itself is wrong: retrying the same request cannot succeed.
+ * (Every value that comes from outside is clamped before it is written, so these mean a bug.)
+ */
+const PERMANENT = new Set([
+  'ValidationException',
+  'SerializationException',
+  'ItemCollectionSizeLimitExceededException',
+]);
+
+/**
+ * A DynamoDB failure as the core sees it, naming the operation and SDK error: `store_rejected` when
+ * DynamoDB refused the request as invalid (permanent, never retried as if it were throttling),
+ * otherwise `store_unavailable` (transient).
+ */
 export function storeError(operation: string, error: unknown): ServiceError {
   const name = error instanceof Error ? error.name : 'UnknownError';
-  return new ServiceError('store_unavailable', `DynamoDB ${operation} failed (${name})`, { cause: error });
+  const code = PERMANENT.has(name) ? 'store_rejected' : 'store_unavailable';
+  return new ServiceError(code, `DynamoDB ${operation} failed (${name})`, { cause: error });
 }
 
 /**
