@@ -280,6 +280,16 @@ describe('production stage: edge, adoption, IAM API, alarms', () => {
         name,
       ).toBe(true);
     }
+    const byId = (t: Template, prefix: string) =>
+      Object.entries(resourcesOf(t, 'AWS::CloudWatch::Alarm')).find(([id]) => id.startsWith(prefix))?.[1]
+        ?.Properties as Json;
+    // Arrivals: a rise in depth (redrive policies) or a direct send (the schedule DLQ), per minute.
+    const arrivals = JSON.stringify(byId(dev.t, 'ServiceMonitoringRefreshDlqArrivals'));
+    expect(arrivals).toContain('DIFF(depth)');
+    expect(arrivals).toContain('NumberOfMessagesSent');
+    expect(arrivals).toContain('"Period":60');
+    expect(byId(prod.t, 'ServiceMonitoringApiLatencyP99').Threshold).toBe(config.api.latencyP99AlarmMs);
+    expect(byId(dev.t, 'ServiceMonitoringApiLatencyP99').Threshold).toBe(5000);
   });
 });
 
