@@ -5,8 +5,9 @@ import fc from 'fast-check';
 import { startTestDynalite, type TestDynamo } from '../support/dynamo';
 import { faultyDynamoClient, SdkFaultPlan } from '../support/sdk-faults';
 import { createBatchDriver } from './batches';
+import type { Violation } from './oracle';
 import { describeSchedule, type Schedule, scheduleArbitrary } from './schedule';
-import { runSchedule, type Shared, type Violation } from './world';
+import { runSchedule, type Shared } from './world';
 
 export interface TortureOptions {
   readonly runs: number;

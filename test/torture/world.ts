@@ -29,6 +29,7 @@ import type { TestDynamo } from '../support/dynamo';
 import { FakeProvider, type Family, type Rotation } from '../support/fake-provider';
 import { createFaultyKeyring, type FaultyDataKeyProvider } from '../support/faulty-keyring';
 import type { SdkAttempt, SdkFaultPlan } from '../support/sdk-faults';
+import { type EndState, Oracle, type Violation, type WriteRecord } from './oracle';
 import type { FailpointAction, Schedule, Step } from './schedule';
 
 export const LEASE_MS = 8_000;
@@ -54,13 +55,6 @@ export interface Shared {
   /** Drives the real refresher handler (two overlapping batches), or undefined to skip those steps. */
   readonly batches?: (poisonIn: 'first' | 'second', good: number, integrationId: string) => Promise<string[]>;
   readonly runTag: string;
-}
-
-export interface Violation {
-  readonly kind: string;
-  readonly detail: string;
-  /** The step (1-based) it was seen at; 0 for the end-of-schedule checks. */
-  readonly step: number;
 }
 
 /** A seeded PRNG (mulberry32) for jitter, so a schedule replays identically. */
@@ -152,13 +146,6 @@ type CallResult =
   | { readonly ok: true; readonly status: number; readonly body: unknown }
   | { readonly ok: false; readonly status: number; readonly code: string; readonly error: unknown };
 
-interface WriteRecord {
-  readonly seq: number;
-  readonly kind: 'update' | 'delete';
-  readonly connection: StoredConnection | null;
-  readonly lost: boolean;
-}
-
 const ALL_ROUTES: readonly AnyRoute<ApiDeps>[] = [...connectionRoutes, ...tokenRoutes];
 function routeOf(operationId: string): AnyRoute<ApiDeps> {
   const found = ALL_ROUTES.find((r) => r.operationId === operationId);
@@ -175,9 +162,23 @@ export interface ScheduleReport {
 /** Runs one schedule and checks the oracle; never throws for what the service does. */
 export async function runSchedule(shared: Shared, schedule: Schedule, seq: number): Promise<ScheduleReport> {
   const world = new World(shared, schedule, seq);
+  let timer: NodeJS.Timeout | undefined;
+  // A schedule takes milliseconds of simulated time; one that is still running after this much real
+  // time is stuck (a flight that never settles), which is a finding in itself.
+  const watchdog = new Promise<'stuck'>((resolve) => {
+    timer = setTimeout(() => resolve('stuck'), 30_000);
+  });
   try {
-    return await world.run();
+    const outcome = await Promise.race([world.run(), watchdog]);
+    if (outcome !== 'stuck') return outcome;
+    world.violate('schedule_stuck', `step ${world.oracle.step} did not finish within 30 s of real time`);
+    return {
+      violations: world.oracle.violations,
+      faults: world.faults,
+      grantsLost: world.oracle.lostGrants.size,
+    };
   } finally {
+    clearTimeout(timer);
     world.dispose();
   }
 }
@@ -188,14 +189,13 @@ class World {
   readonly publisher = new FaultyPublisher();
   readonly workers: Worker[] = [];
   readonly key: ConnectionKey;
-  readonly violations: Violation[] = [];
+  readonly oracle = new Oracle();
   readonly writes: WriteRecord[] = [];
   readonly apiBodies: string[] = [];
   /** Refresh tasks as they would sit on the queue (scanned for secrets). */
   readonly queueMessages: string[] = [];
   readonly random: () => number;
   faults = 0;
-  step = 0;
   /** The grant the current incarnation was given (null: imported without a refresh token). */
   grant: Family | null = null;
   exists = false;
@@ -309,7 +309,7 @@ class World {
   }
 
   violate(kind: string, detail: string): void {
-    this.violations.push({ kind, detail, step: this.step });
+    this.oracle.violate(kind, detail);
   }
 
   private observe(attempt: SdkAttempt, pk: string, sk: string): void {
@@ -406,7 +406,7 @@ class World {
   async run(): Promise<ScheduleReport> {
     await this.setup();
     for (const [i, step] of this.schedule.steps.entries()) {
-      this.step = i + 1;
+      this.oracle.step = i + 1;
       try {
         await this.runStep(step);
       } catch (error) {
@@ -414,13 +414,13 @@ class World {
       }
       for (const worker of this.workers) worker.arm = undefined;
     }
-    this.step = 0;
+    this.oracle.step = 0;
     await this.quiesce();
     await this.checkEnd();
     return {
-      violations: this.violations,
+      violations: this.oracle.violations,
       faults: this.faults + this.firedFaults(),
-      grantsLost: this.lostGrants.size,
+      grantsLost: this.oracle.lostGrants.size,
     };
   }
 
@@ -583,6 +583,7 @@ class World {
 
   private async race(step: Extract<Step, { k: 'race' }>): Promise<void> {
     const worker = this.workers[step.w] as Worker;
+    if (worker.paused !== undefined) return; // already frozen: a new flight would join the frozen one
     const fp: FailpointAction = { at: step.at, action: 'pause' };
     const work =
       step.trigger === 'tick'
@@ -843,17 +844,19 @@ class World {
       await publishOutbox({ store: this.audit.store, publisher: this.publisher, logger }, current);
   }
 
-  readonly lostGrants = new Set<number>();
-
-  private lose(family: Family, kind: string, detail: string): void {
-    if (!this.lostGrants.has(family.id)) {
-      this.lostGrants.add(family.id);
-      this.violate(kind, detail);
-    }
-  }
-
   private async checkEnd(): Promise<void> {
-    this.checkReuse();
+    const state: EndState = {
+      provider: this.provider,
+      grant: this.grant,
+      now: this.sim.t,
+      writes: this.writes,
+      published: this.publisher.events,
+      logs: this.captured.join(''),
+      apiBodies: this.apiBodies,
+      queueMessages: this.queueMessages,
+      clientSecrets: [GOOD_SECRET, BAD_SECRET],
+    };
+    this.oracle.checkReuse(state);
     let final: StoredConnection | null = null;
     try {
       final = await this.audit.store.get(this.key);
@@ -861,200 +864,16 @@ class World {
       this.violate('unreadable_item', `the connection cannot be read: ${errorName(error)}`);
       return;
     }
-    if (final !== null) await this.checkFinal(final);
-    this.checkTransitions();
-    this.checkSecrets();
-  }
-
-  /** A rotated refresh token presented again to a strict provider, where nobody died or froze. */
-  private checkReuse(): void {
-    for (const family of this.provider.families) {
-      if (family.revoked?.reason !== 'reuse') continue;
-      const rotation = family.rotations.find((r) => r.from === family.revoked?.token);
-      if (rotation === undefined || !rotation.delivered || rotation.excused !== null) continue;
-      this.lose(
-        family,
-        'rotated_token_reused',
-        `grant ${family.id}: a rotated refresh token was presented again after its successor was delivered to ${rotation.client} (rotation ${rotation.id})`,
-      );
-    }
-  }
-
-  private async checkFinal(final: StoredConnection): Promise<void> {
-    const now = this.sim.t;
-    let refreshToken: string | null;
-    try {
-      refreshToken = (await decryptSecrets(this.audit.keyring, final)).refresh_token;
-    } catch (error) {
-      this.violate('unreadable_item', `stored tokens do not decrypt: ${errorName(error)}`);
-      return;
-    }
-    const grant = this.grant;
-    if (grant !== null) {
-      const holder = refreshToken === null ? undefined : this.provider.familyOf(refreshToken);
-      if (refreshToken === null) {
-        if (grant.revoked === null)
-          this.lose(grant, 'refresh_token_dropped', `grant ${grant.id}: the stored refresh token is gone`);
-      } else if (holder !== grant) {
-        this.lose(
-          grant,
-          'foreign_grant',
-          `grant ${grant.id}: the connection holds tokens of grant ${holder?.id ?? '?'} (an old incarnation's worker committed over it)`,
-        );
-      } else if (grant.revoked === null && refreshToken !== grant.current) {
-        const rotation = grant.rotations.find((r) => r.from === refreshToken);
-        if (rotation?.delivered && rotation.excused === null) {
-          this.lose(
-            grant,
-            'stale_refresh_token',
-            `grant ${grant.id}: stored refresh token is not the provider's latest (rotation ${rotation.id} delivered to ${rotation.client} was never stored)`,
-          );
-        }
-      }
-      if (final.status === 'needs_reauth' && grant.revoked === null && refreshToken === grant.current) {
-        const code = final.lastError?.code ?? null;
-        if (code === 'client_misconfigured') {
-          this.lose(
-            grant,
-            'client_misconfigured_reauth',
-            `grant ${grant.id}: client_misconfigured moved a connection with a good grant to needs_reauth`,
-          );
-        } else if (code === 'revoked' || code === null) {
-          this.lose(
-            grant,
-            'grant_abandoned',
-            `grant ${grant.id}: needs_reauth (${code}) though the provider still honours the grant`,
-          );
-        }
+    if (final !== null) {
+      try {
+        const { refresh_token } = await decryptSecrets(this.audit.keyring, final);
+        this.oracle.checkFinal(state, final, refresh_token);
+      } catch (error) {
+        this.violate('unreadable_item', `stored tokens do not decrypt: ${errorName(error)}`);
       }
     }
-    if (final.status !== 'needs_reauth' && refreshToken !== null && final.nextRefreshAt === null) {
-      this.violate('not_due', `a ${final.status} connection with a refresh token has no next refresh time`);
-    }
-    const horizon = now + 10 * 365 * 86_400_000;
-    for (const [name, value] of [
-      ['access_token_expires_at', final.accessTokenExpiresAt],
-      ['next_refresh_at', final.nextRefreshAt],
-      ['lease_until', final.leaseUntil],
-    ] as const) {
-      if (value !== null && (!Number.isSafeInteger(value) || value > horizon)) {
-        this.violate(
-          'provider_time_unclamped',
-          `${name} is ${value} (beyond ten years or not a safe integer)`,
-        );
-      }
-    }
-    if (final.leaseUntil !== null && final.leaseUntil > now + 60_000) {
-      this.violate(
-        'lease_stuck',
-        `lease_until ${final.leaseUntil - now} ms ahead after every flight settled`,
-      );
-    }
-    if (final.outbox.length > 0)
-      this.violate('outbox_not_drained', `${final.outbox.length} event(s) left in the outbox`);
-  }
-
-  /** Each status change of the item comes with exactly one event of the right type; every event is published. */
-  private checkTransitions(): void {
-    const published = new Map(this.publisher.events.map((e) => [e.id, e]));
-    const seen = new Set<string>();
-    let previous: StoredConnection | null = null;
-    const incarnations: WriteRecord[][] = [[]];
-    for (const w of this.writes) {
-      if (w.kind === 'delete') incarnations.push([]);
-      else if (w.connection !== null) incarnations[incarnations.length - 1]?.push(w);
-    }
-    for (const writes of incarnations) {
-      previous = null;
-      const versions = new Map<number, StoredConnection>();
-      const ordered = [...writes].sort(
-        (a, b) => (a.connection?.version ?? 0) - (b.connection?.version ?? 0) || a.seq - b.seq,
-      );
-      for (const w of ordered) {
-        const c = w.connection as StoredConnection;
-        const twin = versions.get(c.version);
-        if (twin !== undefined && twin.credentialGeneration !== c.credentialGeneration) {
-          this.violate(
-            'version_reused',
-            `two writes of one incarnation share version ${c.version} with different credentials`,
-          );
-        }
-        versions.set(c.version, c);
-        const fresh = c.outbox.filter((e) => !seen.has(e.id));
-        for (const e of c.outbox) seen.add(e.id);
-        const from = previous?.status ?? null;
-        if (from !== null && from !== c.status) {
-          const expected =
-            c.status === 'needs_reauth'
-              ? ['connection.reauth_required']
-              : c.status === 'failing'
-                ? ['connection.refresh_failed']
-                : from === 'failing'
-                  ? ['connection.recovered', 'connection.reauthorized']
-                  : ['connection.reauthorized'];
-          const types = fresh.map((e) => e.body.type);
-          if (types.length !== 1 || !expected.includes(types[0] as string)) {
-            this.violate(
-              'transition_events',
-              `${from} → ${c.status} wrote events [${types.join(', ')}], expected one of ${expected.join('/')}`,
-            );
-          }
-          if (c.status === 'needs_reauth') this.checkReauthWhileValid(c);
-          if (c.status === 'needs_reauth' && c.lastError?.code === 'client_misconfigured') {
-            this.violate(
-              'client_misconfigured_reauth',
-              'client_misconfigured moved the connection to needs_reauth (an integration problem, not the grant)',
-            );
-          }
-        } else if (
-          fresh.some((e) => (e.body.type as string) !== 'connection.reauth_due') &&
-          previous !== null
-        ) {
-          this.violate(
-            'transition_events',
-            `a write without a status change (${c.status}) added events [${fresh.map((e) => e.body.type).join(', ')}]`,
-          );
-        }
-        previous = c;
-      }
-    }
-    // Events of the current incarnation must all be published (a deleted one takes its outbox along).
-    const last = incarnations[incarnations.length - 1] ?? [];
-    const current = new Set(last.flatMap((w) => w.connection?.outbox.map((e) => e.id) ?? []));
-    for (const id of current) {
-      if (!published.has(id))
-        this.violate('event_not_published', `event ${id} was written but never published`);
-    }
-  }
-
-  /** A connection without a refresh token is never refreshed: it becomes needs_reauth only once its token expired. */
-  private checkReauthWhileValid(c: StoredConnection): void {
-    const at = c.lastError === null ? null : Date.parse(c.lastError.at);
-    if (at === null || c.accessTokenExpiresAt === null || c.accessTokenExpiresAt <= at) return;
-    if (this.grant !== null) return;
-    this.violate(
-      'no_refresh_token_refreshed',
-      'a connection without refresh token went to needs_reauth while its access token was valid',
-    );
-  }
-
-  private checkSecrets(): void {
-    const logs = this.captured.join('');
-    const events = JSON.stringify(this.publisher.events.map((e) => e.body));
-    const api = this.apiBodies.join('\n');
-    const queue = this.queueMessages.join('\n');
-    const all = [...this.provider.issued, GOOD_SECRET, BAD_SECRET];
-    for (const secret of all) {
-      const refresh = secret.startsWith('rt_') || secret.startsWith('cs_');
-      if (logs.includes(secret))
-        this.violate('secret_leak', `a ${secret.slice(0, 2)} secret appeared in a log line or metric`);
-      if (queue.includes(secret))
-        this.violate('secret_leak', `a ${secret.slice(0, 2)} secret appeared in a queue message`);
-      if (events.includes(secret))
-        this.violate('secret_leak', `a ${secret.slice(0, 2)} secret appeared in a webhook body`);
-      if (refresh && api.includes(secret))
-        this.violate('secret_leak', `a ${secret.slice(0, 2)} secret appeared in an API response`);
-    }
+    this.oracle.checkTransitions(state);
+    this.oracle.checkSecrets(state);
   }
 }
 
