@@ -236,6 +236,44 @@ describe('npm run ops -- import (through the local runtime)', () => {
     );
   }, 300_000);
 
+  it('moves a Nango export in: from-nango, then import, then the tokens are served here', async () => {
+    const credentials = (id: string) => ({
+      type: 'OAUTH2',
+      access_token: `nango-at-${id}-0123456789`,
+      refresh_token: `nango-rt-${id}-0123456789`,
+      expires_at: EXPIRES_AT,
+      raw: { token_type: 'Bearer', scope: 'read write', expires_in: 3600 },
+    });
+    rememberSecret(credentials('n1').access_token, credentials('n1').refresh_token);
+    const exported = ['n1', 'n2'].map((id) => ({
+      id: 7,
+      connection_id: id,
+      provider_config_key: 'crm-app',
+      provider: 'custom',
+      metadata: { plan: 'pro' },
+      connection_config: {},
+      credentials: credentials(id),
+    }));
+    const exportFile = join(dir, 'nango-export.ndjson');
+    const importFile = join(dir, 'from-nango.ndjson');
+    await writeFile(exportFile, exported.map((c) => JSON.stringify(c)).join('\n'));
+    const converted = await ops(['from-nango', exportFile, '--map', 'crm-app=bulk', '--out', importFile]);
+    expect(converted.code).toBe(0);
+    const imported = await ops(['import', importFile]);
+    expect(imported.out).toContain('2 created');
+    const view = await api<ConnectionView>('GET', '/v1/integrations/bulk/connections/n1');
+    expect(view.body).toMatchObject({
+      status: 'active',
+      access_token_expires_at: EXPIRES_AT,
+      metadata: { plan: 'pro' },
+    });
+    const token = await api<{ access_token: string; scope: string }>(
+      'GET',
+      '/v1/integrations/bulk/connections/n1/token',
+    );
+    expect(token.body).toMatchObject({ access_token: credentials('n1').access_token, scope: 'read write' });
+  });
+
   it('says clearly when the service is unreachable or the key is wrong', async () => {
     const file = join(dir, 'small.ndjson');
     await writeFile(file, ndjson(3, 'small'));
