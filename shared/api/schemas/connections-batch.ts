@@ -22,7 +22,14 @@ export type ConnectionBatchItem = z.output<typeof connectionBatchItemSchema>;
 export const connectionBatchInputSchema = z
   .object({
     items: z
-      .array(z.union([connectionBatchItemSchema, z.record(z.string(), z.unknown())]))
+      .array(
+        z.union([
+          connectionBatchItemSchema,
+          z.record(z.string(), z.unknown()).meta({
+            description: 'Any other object is answered in its own result: 400 invalid_request with details',
+          }),
+        ]),
+      )
       .min(1)
       .max(MAX_BATCH_ITEMS),
   })
