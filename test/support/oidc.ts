@@ -81,6 +81,8 @@ export interface OidcHarness {
   /** Revokes the grant behind this refresh token (all its tokens), so the next refresh yields `invalid_grant`. */
   revokeGrant(refreshToken: string): Promise<void>;
   setRotation(mode: RotationMode): void;
+  /** Lifetime of access tokens issued from now on. */
+  setAccessTokenTtl(seconds: number): void;
   /**
    * Drives an authorization request through the automatic login + consent (no browser) and returns
    * the redirect to the client's redirect_uri (with `code`, `state`, `iss`). `login_hint` picks the account.
@@ -252,7 +254,7 @@ export async function startOidcProvider(options: StartOidcProviderOptions = {}):
   const clients = normalizeClients(options.clients);
   const redirectUri = options.redirectUri ?? 'http://127.0.0.1:1/oauth/callback';
   const defaultAccountId = options.accountId ?? 'user-1';
-  const accessTokenTtl = options.accessTokenTtlSeconds ?? 3600;
+  let accessTokenTtl = options.accessTokenTtlSeconds ?? 3600;
   const refreshTokenTtl = options.refreshTokenTtlSeconds ?? 14 * 24 * 3600;
   let rotation: RotationMode = options.rotation ?? 'strict';
 
@@ -301,7 +303,7 @@ export async function startOidcProvider(options: StartOidcProviderOptions = {}):
     expiresWithSession: async () => false,
     rotateRefreshToken: () => rotation === 'strict',
     ttl: {
-      AccessToken: accessTokenTtl,
+      AccessToken: () => accessTokenTtl,
       AuthorizationCode: 60,
       IdToken: 3600,
       RefreshToken: refreshTokenTtl,
@@ -437,6 +439,10 @@ export async function startOidcProvider(options: StartOidcProviderOptions = {}):
 
     setRotation(mode) {
       rotation = mode;
+    },
+
+    setAccessTokenTtl(seconds) {
+      accessTokenTtl = seconds;
     },
 
     async authorize(authorizationRequestUrl) {
