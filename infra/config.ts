@@ -99,6 +99,10 @@ export const stageConfigSchema = z.strictObject({
       throttle: z
         .strictObject({ rateLimit: z.number().positive(), burstLimit: z.int().positive() })
         .default({ rateLimit: 50, burstLimit: 100 }),
+      /** The token route's own throttle; every other route shares `throttle`. */
+      tokenRouteThrottle: z
+        .strictObject({ rateLimit: z.number().positive(), burstLimit: z.int().positive() })
+        .optional(),
       reservedConcurrency: z.int().min(1).max(1000).optional(),
       adminApiKeySha256: z
         .string()
@@ -303,6 +307,7 @@ export function stackPropsFromConfig(
           throttle: api.throttle,
           iamApi: api.iamApi === undefined ? false : { scope: api.iamApi.scope },
           ...opt('reservedConcurrency', api.reservedConcurrency),
+          ...opt('tokenRouteThrottle', api.tokenRouteThrottle),
           ...opt('adminApiKeySha256', api.adminApiKeySha256),
           ...opt('customDomain', api.customDomain),
           ...opt(

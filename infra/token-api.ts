@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   ApiMapping,
+  type CfnStage,
   DomainName,
   EndpointType,
   HttpApi,
@@ -35,6 +36,9 @@ import { ServiceFunction } from './service-function';
  * its history) or every route (`admin`). API Gateway itself refuses other routes.
  */
 export type IamApiScope = 'tokens:read' | 'admin';
+
+/** The hot path (api.md): a valid access token of a connection. */
+export const TOKEN_ROUTE = '/v1/integrations/{integration_id}/connections/{connection_id}/token';
 
 /** The routes of the `tokens:read` scope (api.md, "Authentication"). */
 export const TOKENS_READ_ROUTES = [
@@ -89,6 +93,13 @@ export interface TokenApiProps {
    * @default false
    */
   readonly iamApi?: boolean | { readonly scope?: IamApiScope };
+  /**
+   * A throttle of the token route alone (`GET …/connections/{connection_id}/token`), apart from
+   * the stage throttle every other route shares, so that traffic elsewhere (anonymous included)
+   * cannot use up the token route's budget.
+   * @default - the token route shares the stage throttle
+   */
+  readonly tokenRouteThrottle?: ThrottleSettings;
   /** Concurrency reserved for the API function. @default - none (the account's unreserved pool) */
   readonly reservedConcurrency?: number;
   /** @default - the execute-api endpoint */
@@ -182,20 +193,34 @@ export class TokenApi extends Construct {
 
     // One `$default` route per API: every request reaches the function, whose router answers
     // unknown paths with api.md's 404 envelope.
-    const route = new HttpRoute(this, 'Route', {
-      httpApi: this.httpApi,
-      routeKey: HttpRouteKey.DEFAULT,
-      integration: new HttpLambdaIntegration('Handler', this.function),
-    });
-    acknowledge(
-      route,
-      'AwsSolutions',
-      'AwsSolutions-APIG4',
-      'The function authenticates every /v1 route with API keys (Bearer; SHA-256 digests compared ' +
-        'in constant time, scoped admin or tokens:read). GET /health and the OAuth callback must be ' +
-        'public (a browser follows the provider redirect). The IAM API requires SigV4 on every route.',
-    );
+    const integration = new HttpLambdaIntegration('Handler', this.function);
+    const publicRoute = (id: string, routeKey: HttpRouteKey) => {
+      const route = new HttpRoute(this, id, { httpApi: this.httpApi, routeKey, integration });
+      acknowledge(
+        route,
+        'AwsSolutions',
+        'AwsSolutions-APIG4',
+        'The function authenticates every /v1 route with API keys (Bearer; SHA-256 digests compared ' +
+          'in constant time, scoped admin or tokens:read). GET /health and the OAuth callback must be ' +
+          'public (a browser follows the provider redirect). The IAM API requires SigV4 on every route.',
+      );
+    };
+    publicRoute('Route', HttpRouteKey.DEFAULT);
     this.stage = this.addStage(this.httpApi, 'Stage', throttle, logRetention, false);
+    if (props.tokenRouteThrottle !== undefined) {
+      // The token route gets a throttle budget of its own: traffic to any other path (anonymous
+      // requests included) cannot use it up. The function routes by path, so the event is the same.
+      const { rateLimit, burstLimit } = props.tokenRouteThrottle;
+      if (rateLimit === undefined || burstLimit === undefined || rateLimit <= 0 || burstLimit <= 0) {
+        throw new Error(`${this.node.path}: tokenRouteThrottle needs a positive rateLimit and burstLimit`);
+      }
+      const key = `GET ${TOKEN_ROUTE}`;
+      publicRoute('TokenRoute', HttpRouteKey.with(TOKEN_ROUTE, HttpMethod.GET));
+      (this.stage.node.defaultChild as CfnStage).routeSettings = {
+        // RouteSettings is a JSON map in CloudFormation: the keys keep their CloudFormation case.
+        [key]: { ThrottlingRateLimit: rateLimit, ThrottlingBurstLimit: burstLimit },
+      };
+    }
 
     if (domain !== undefined) {
       const zone =

@@ -14,7 +14,7 @@ import { fixedMonthlyCost, totalUsd } from '../../infra/fixed-cost';
 import { PROJECT_ROOT } from '../../infra/functions';
 import { addNagChecks } from '../../infra/nag';
 import { PINNED_LOGICAL_IDS, TokenRefreshStack } from '../../infra/stack';
-import { TOKENS_READ_ROUTES } from '../../infra/token-api';
+import { TOKEN_ROUTE, TOKENS_READ_ROUTES } from '../../infra/token-api';
 import { KEY_ADMIN_ACTIONS } from '../../infra/token-store';
 import { actionsOf, resourcesOf, testApp } from './support';
 
@@ -102,6 +102,15 @@ describe('stage config (infra/config/<stage>.json)', () => {
       (s) => (s.Properties as { DefaultRouteSettings: Json }).DefaultRouteSettings,
     );
     expect(stages.length).toBeGreaterThan(0);
+    const keyStage = Object.values(resourcesOf(prod.t, 'AWS::ApiGatewayV2::Stage')).find(
+      (st) => (st.Properties as Json).RouteSettings !== undefined,
+    )?.Properties as { RouteSettings: Json };
+    expect(keyStage.RouteSettings).toEqual({
+      [`GET ${TOKEN_ROUTE}`]: {
+        ThrottlingRateLimit: config.api.tokenRouteThrottle?.rateLimit,
+        ThrottlingBurstLimit: config.api.tokenRouteThrottle?.burstLimit,
+      },
+    });
     for (const settings of stages) {
       expect(settings).toMatchObject({
         ThrottlingRateLimit: config.api.throttle.rateLimit,
@@ -259,9 +268,10 @@ describe('production stage: edge, adoption, IAM API, alarms', () => {
     );
     const iam = routes.filter((r) => r.AuthorizationType === 'AWS_IAM').map((r) => r.RouteKey);
     expect(iam.sort()).toEqual(TOKENS_READ_ROUTES.map((p) => `GET ${p}`).sort());
-    expect(routes.filter((r) => r.AuthorizationType !== 'AWS_IAM').map((r) => r.RouteKey)).toEqual([
-      '$default',
-    ]);
+    const publicRoutes = routes
+      .filter((r) => r.AuthorizationType !== 'AWS_IAM')
+      .map((r) => String(r.RouteKey));
+    expect(publicRoutes.sort()).toEqual(['$default', `GET ${TOKEN_ROUTE}`]);
   });
 
   it('alarms on DLQ arrivals as well as depth, API p99 latency and DynamoDB throttling', () => {
