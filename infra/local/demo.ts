@@ -9,33 +9,65 @@ import { getRuntime } from '../../shared/runtime';
 import { type DemoProvider, startDemoProvider } from './demo-provider';
 import type { LocalRuntime } from './runtime';
 
-const INTEGRATION_ID = 'demo';
-const USERS = ['alice', 'bob', 'carol', 'dave', 'erin'] as const;
-const REVOKED_USER = 'carol';
+/** The demo's integration, connections and the one whose grant the provider revokes. */
+export const DEMO = {
+  integrationId: 'demo',
+  users: ['alice', 'bob', 'carol', 'dave', 'erin'],
+  revoked: 'carol',
+} as const;
+const INTEGRATION_ID = DEMO.integrationId;
+const USERS = DEMO.users;
+const REVOKED_USER = DEMO.revoked;
 const ACCESS_TOKEN_TTL_SECONDS = 20;
 const REVOKE_AFTER_MS = 30_000;
 
-const say = (line: string) => console.log(`[demo ${new Date().toISOString().slice(11, 19)}] ${line}`);
+let print = (line: string) => console.log(line);
+const say = (line: string) => print(`[demo ${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+export interface DemoOptions {
+  /** When the provider revokes carol's grant. @default 30000 */
+  readonly revokeAfterMs?: number;
+  /** Where the demo's lines go. @default console.log */
+  readonly log?: (line: string) => void;
+}
+
 const clock = (ms: number | null) => (ms === null ? 'never' : new Date(ms).toISOString().slice(11, 19));
 
 /**
  * `npm start -- --demo`: a demo OAuth provider (oidc-provider, strict rotation, 20 s access
- * tokens), a webhook receiver that verifies every signature with the reference Standard Webhooks
- * library, one `custom` integration and five connections. After 30 s the provider revokes
- * carol's grant, so within a minute the log shows her refresh fail as `revoked`, the connection
- * turn `needs_reauth` and the `connection.reauth_required` webhook arrive. One line per refresh,
- * failure and webhook.
+ * tokens, a sign-in and consent page), a webhook receiver that verifies every signature with the
+ * reference Standard Webhooks library, one `custom` integration and five connections. After 30 s the
+ * provider revokes carol's grant, so within a minute the log shows her refresh fail as `revoked`,
+ * the connection turn `needs_reauth` and the `connection.reauth_required` webhook arrive. The
+ * receiver then does what an app does: it creates a connect session and prints its link. Opening
+ * it, signing in as carol and allowing access brings the connection back (`active`, webhook
+ * `connection.reauthorized`); signing in as someone else is refused (`account_mismatch`). The
+ * operator console at /console shows the same story. One line per refresh, failure and webhook.
  */
-export async function startDemo(local: LocalRuntime): Promise<{ stop(): Promise<void> }> {
-  const receiver = await startReceiver(local.webhookSecret);
+export async function startDemo(
+  local: LocalRuntime,
+  options: DemoOptions = {},
+): Promise<{ stop(): Promise<void> }> {
+  if (options.log !== undefined) print = options.log;
+  const revokeAfterMs = options.revokeAfterMs ?? REVOKE_AFTER_MS;
+  const receiver = await startReceiver(local.webhookSecret, (event) => {
+    if (event.type !== 'connection.reauth_required') return;
+    void offerReconnect(local, event.data.connection_id).catch((error: unknown) =>
+      say(
+        `reconnect link for ${event.data.connection_id} failed: ${error instanceof Error ? error.message : String(error)}`,
+      ),
+    );
+  });
   const provider = await startDemoProvider({
     accessTokenTtlSeconds: ACCESS_TOKEN_TTL_SECONDS,
     redirectUri: `${local.publicUrl}/v1/oauth/callback`,
+    accounts: USERS,
   });
   const grants = await register(provider, receiver.url);
   say(`provider ${provider.issuer} (rotating refresh tokens, ${ACCESS_TOKEN_TTL_SECONDS} s access tokens)`);
   say(`integration "${INTEGRATION_ID}" with connections ${USERS.join(', ')}; webhooks to ${receiver.url}`);
-  say(`in ${REVOKE_AFTER_MS / 1000} s the provider revokes ${REVOKED_USER}'s grant`);
+  say(`in ${revokeAfterMs / 1000} s the provider revokes ${REVOKED_USER}'s grant`);
+  say(`operator console: ${local.publicUrl}/console (sign in with the admin API key above)`);
 
   const revoke = setTimeout(() => {
     const grantId = grants.get(REVOKED_USER);
@@ -43,7 +75,7 @@ export async function startDemo(local: LocalRuntime): Promise<{ stop(): Promise<
     void provider
       .revoke(grantId)
       .then(() => say(`provider: revoked ${REVOKED_USER}'s grant (as if the user removed access)`));
-  }, REVOKE_AFTER_MS);
+  }, revokeAfterMs);
   const watcher = watchConnections();
   return {
     async stop() {
@@ -76,6 +108,8 @@ async function register(provider: DemoProvider, webhookUrl: string): Promise<Map
   const deps = { ...rt, random: Math.random, logger: silentLogger };
   const grants = new Map<string, string>();
   for (const [i, user] of USERS.entries()) {
+    // As if each user had connected through the connect flow: their provider account is recorded,
+    // so a reconnect by another account is refused. (A restart re-seeds with the new issuer.)
     const { refreshToken, grantId } = await provider.mint(user);
     grants.set(user, grantId);
     // A placeholder access token that expires soon, staggered, so the first refreshes come at once.
@@ -86,7 +120,9 @@ async function register(provider: DemoProvider, webhookUrl: string): Promise<Map
       tokenType: 'Bearer',
       scope: 'openid offline_access',
       raw: {},
-      metadata: { demo: true },
+      metadata: { demo: true, customer: `${user}@example.com` },
+      accountId: `${provider.issuer}|${user}`,
+      allowAccountChange: true,
     });
   }
   return grants;
@@ -130,8 +166,35 @@ function watchConnections(): { stop(): void } {
   return { stop: () => clearInterval(timer) };
 }
 
+interface DemoEvent {
+  readonly type: string;
+  readonly data: { connection_id: string; status: string; error: { code: string } | null };
+}
+
+/**
+ * What an app does with `connection.reauth_required`: asks the service for a connect session
+ * (`POST /v1/connect-sessions`, admin key) and shows its link to the end user, here in the log.
+ */
+async function offerReconnect(local: LocalRuntime, connectionId: string): Promise<void> {
+  const res = await fetch(`${local.url}/v1/connect-sessions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${local.apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ integration_id: INTEGRATION_ID, connection_id: connectionId }),
+  });
+  const body = (await res.json()) as { authorization_url?: string };
+  if (res.status !== 201 || body.authorization_url === undefined) throw new Error(`HTTP ${res.status}`);
+  say(
+    `reconnect ${connectionId}: open this link in a browser within 10 minutes, sign in as ${connectionId} and allow access:`,
+  );
+  print(`\n    ${body.authorization_url}\n`);
+  say(`          (signing in as another account is refused: account_mismatch; the console makes new links)`);
+}
+
 /** The app's side: verifies each delivery's signature and prints the event on one line. */
-async function startReceiver(secret: string): Promise<{ url: string; server: Server }> {
+async function startReceiver(
+  secret: string,
+  onEvent: (event: DemoEvent) => void,
+): Promise<{ url: string; server: Server }> {
   const verifier = new Webhook(secret);
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -139,15 +202,13 @@ async function startReceiver(secret: string): Promise<{ url: string; server: Ser
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       try {
-        const event = verifier.verify(body, req.headers as Record<string, string>) as {
-          type: string;
-          data: { connection_id: string; status: string; error: { code: string } | null };
-        };
+        const event = verifier.verify(body, req.headers as Record<string, string>) as DemoEvent;
         const cause = event.data.error === null ? '' : ` (${event.data.error.code})`;
         say(
           `webhook  ${event.type} for ${event.data.connection_id}: ${event.data.status}${cause}, signature verified`,
         );
         res.writeHead(204).end();
+        onEvent(event);
       } catch {
         say('webhook  REJECTED: signature did not verify');
         res.writeHead(400).end();
