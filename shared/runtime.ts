@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { type Config, loadConfig } from './config/config';
+import { TOKEN_READS_FLUSH_MS, TokenReadCounter } from './history/token-reads';
 import { createKmsKeyring } from './keyring/kms';
 import { createLocalKeyring, loadOrCreateMasterKey } from './keyring/local';
 import { createLogger } from './log';
@@ -20,6 +21,7 @@ import { parseRefreshOptions } from './refresh/options';
 import type { RefreshDeps, RefreshResult } from './refresh/refresh-connection';
 import { SingleFlight } from './refresh/single-flight';
 import { DynamoConnectionStore } from './store/connections';
+import { DynamoHistoryStore } from './store/history';
 import { DynamoIntegrationStore } from './store/integrations';
 
 /** Everything a function needs, built once per process (Lambda container or local runtime). */
@@ -36,6 +38,15 @@ export interface Runtime {
   readonly logger: Logger;
   readonly metrics: MetricsSink;
   readonly refresh: RefreshDeps;
+  /** api.md v1.1 connection history (optional: runtimes built by hand may leave it out). */
+  readonly history?: DynamoHistoryStore;
+  /** Token reads counted per process, flushed at most once a minute. */
+  readonly tokenReads?: TokenReadCounter;
+}
+
+/** The history recorder of a runtime, as an optional dependency of the use cases. */
+export function historyOf(rt: Pick<Runtime, 'history'>): { history?: DynamoHistoryStore } {
+  return rt.history === undefined ? {} : { history: rt.history };
 }
 
 const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -74,7 +85,15 @@ export async function createRuntime(config: Config, overrides: { clock?: Clock }
   const integrationStore = new DynamoIntegrationStore(dynamo, config.tableName);
   const integrations = new CachedIntegrationSource(integrationStore, keyring, clock);
   const publisher = new SqsEventPublisher(sqs, config.webhookQueueUrl);
+  const history = new DynamoHistoryStore(dynamo, {
+    tableName: config.tableName,
+    retentionMs: config.historyRetentionDays * 86_400_000,
+  });
+  const tokenReads = new TokenReadCounter(history, clock, logger);
+  // While the process lives, pending token-read counts are written within a minute.
+  setInterval(() => void tokenReads.flush(), TOKEN_READS_FLUSH_MS).unref();
   const refresh: RefreshDeps = {
+    history,
     store,
     integrations,
     keyring,
@@ -103,6 +122,8 @@ export async function createRuntime(config: Config, overrides: { clock?: Clock }
     logger,
     metrics,
     refresh,
+    history,
+    tokenReads,
   };
 }
 

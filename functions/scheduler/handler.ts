@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { SCAN_CLAIM_MS, type ScanReport, scanDue } from '../../shared/pipeline/scan';
-import { getRuntime } from '../../shared/runtime';
+import { getRuntime, historyOf } from '../../shared/runtime';
 import { DueIndex } from '../../shared/store/due-index';
 
 /**
@@ -21,6 +21,7 @@ export const handler = async (_event: unknown, context: Context): Promise<ScanRe
         clock: rt.clock,
         logger: rt.logger,
         metrics: rt.metrics,
+        ...historyOf(rt),
       },
       {
         shards: rt.config.dueShards,

@@ -18,6 +18,7 @@ import type {
   connectionSchema,
 } from './schemas/connections';
 import type { connectionBatchInputSchema, connectionBatchOutputSchema } from './schemas/connections-batch';
+import type { historyPageSchema, historyQuerySchema, integrationHealthSchema } from './schemas/history';
 import type {
   integrationInputSchema,
   integrationListSchema,
@@ -46,6 +47,10 @@ export type ApiKeyInput = z.input<typeof createApiKeySchema>;
 export type CreatedApiKey = z.output<typeof createdApiKeySchema>;
 export type ApiKeyList = z.output<typeof apiKeyListSchema>;
 export type ApiKey = ApiKeyList['items'][number];
+export type HistoryPage = z.output<typeof historyPageSchema>;
+export type HistoryItem = HistoryPage['items'][number];
+export type HistoryQuery = Omit<z.input<typeof historyQuerySchema>, 'limit'> & { readonly limit?: number };
+export type IntegrationHealth = z.output<typeof integrationHealthSchema>;
 
 // Query values travel as strings; the server coerces them, so the client takes their natural types.
 export type TokenQuery = {
@@ -141,6 +146,12 @@ export function createApiClient(options: ApiClientOptions) {
     /** Make the connections a misconfigured client holds due now (after fixing the integration). */
     retryIntegration: (integrationId: string) =>
       call<IntegrationRetry>('POST', `${integration(integrationId)}/retry`),
+    /** Recent attempts, transitions (with event delivery), imports and token reads, newest first (api.md v1.1). */
+    getConnectionHistory: (integrationId: string, connectionId: string, query: HistoryQuery = {}) =>
+      call<HistoryPage>('GET', `${connection(integrationId, connectionId)}/history`, undefined, query),
+    /** Admin scope: counts by status, failures by code over 24 h, next due time, latency, reauth due. */
+    getIntegrationHealth: (integrationId: string) =>
+      call<IntegrationHealth>('GET', `${integration(integrationId)}/health`),
     deleteConnection: (integrationId: string, connectionId: string) =>
       call<void>('DELETE', connection(integrationId, connectionId)),
     /** One page; pass `next_cursor` back as `cursor` for the next. */

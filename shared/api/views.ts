@@ -31,6 +31,8 @@ export function connectionView(c: Connection): ConnectionView {
           },
     metadata: c.metadata,
     account_id: c.accountId ?? null,
+    refresh_token_expires_at: isoOrNull(c.refreshTokenExpiresAt ?? null),
+    reauth_due_at: isoOrNull(c.reauthDueAt ?? null),
     created_at: iso(c.createdAt),
     updated_at: iso(c.updatedAt),
   };

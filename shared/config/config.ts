@@ -41,6 +41,7 @@ export const configSchema = z.object({
   integrationConcurrency: int(1, 100).default(4),
   providerTimeoutMs: int(100, 60_000).default(10_000),
   webhookRetryFirstDelaySeconds: int(1, 3_600).default(30),
+  historyRetentionDays: int(1, 365).default(30),
   dynamodbEndpoint: z.url().optional(),
   sqsEndpoint: z.url().optional(),
   awsRegion: z.string().min(1).default('us-east-1'),

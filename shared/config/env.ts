@@ -30,6 +30,8 @@ export const ENV = {
   providerTimeoutMs: 'PROVIDER_TIMEOUT_MS',
   /** First webhook redelivery delay; the whole schedule scales with it (default 30 s). */
   webhookRetryFirstDelaySeconds: 'WEBHOOK_RETRY_FIRST_DELAY_SECONDS',
+  /** api.md v1.1 connection history: days kept (DynamoDB TTL), default 30. */
+  historyRetentionDays: 'HISTORY_RETENTION_DAYS',
   /** Local endpoints (dynalite / fauxqs); unset on AWS. */
   dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
   sqsEndpoint: 'SQS_ENDPOINT',

@@ -64,6 +64,18 @@ export const connectionSchema = z.object({
    * unless the integration allows it. Absent on items written before it was recorded.
    */
   accountId: z.string().nullable().optional(),
+  /**
+   * api.md v1.1, the grant's two clocks (epoch ms; null or absent when unknown): when the current
+   * refresh token dies if unused, and the grant's hard end that no refresh moves.
+   */
+  refreshTokenExpiresAt: z.number().nullable().optional(),
+  reauthDueAt: z.number().nullable().optional(),
+  /** When the current grant was authorized (epoch ms); absent means `createdAt`. */
+  authorizedAt: z.number().nullable().optional(),
+  /** `connection.reauth_due` was written for the current grant (once per grant). */
+  reauthWarned: z.boolean().optional(),
+  /** Recent attempts, compact (shared/history/ring.ts), carried by the commits that already happen. */
+  attemptRing: z.string().nullable().optional(),
   createdAt: z.number(),
   updatedAt: z.number(),
 });

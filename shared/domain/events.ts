@@ -2,12 +2,16 @@ import * as z from 'zod';
 import { connectionStatusSchema } from './connection';
 import { refreshErrorCodeSchema } from './errors';
 
-/** api.md: exactly these four event types, each once per state transition. */
+/**
+ * api.md: these four event types, each once per state transition, and (v1.1)
+ * `connection.reauth_due`, once per grant, the lead time before the grant's hard end.
+ */
 export const eventTypeSchema = z.enum([
   'connection.refresh_failed',
   'connection.reauth_required',
   'connection.recovered',
   'connection.reauthorized',
+  'connection.reauth_due',
 ]);
 export type EventType = z.infer<typeof eventTypeSchema>;
 
@@ -30,6 +34,8 @@ export const webhookEventBodySchema = z.object({
     consecutive_failures: z.number().int().nonnegative(),
     access_token_expires_at: z.string().nullable(),
     error: eventErrorSchema.nullable(),
+    /** `connection.reauth_due` only: the grant's hard end (api.md v1.1). */
+    reauth_due_at: z.string().optional(),
   }),
 });
 export type WebhookEventBody = z.infer<typeof webhookEventBodySchema>;
@@ -41,5 +47,7 @@ export type WebhookEventBody = z.infer<typeof webhookEventBodySchema>;
 export const outboxEventSchema = z.object({
   id: z.string().regex(/^evt_[A-Za-z0-9_-]{10,64}$/),
   body: webhookEventBodySchema,
+  /** The status the connection left (history's `from`); never sent to receivers (not signed, not in the body). */
+  from: connectionStatusSchema.optional(),
 });
 export type OutboxEvent = z.infer<typeof outboxEventSchema>;

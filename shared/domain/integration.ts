@@ -1,6 +1,12 @@
 import * as z from 'zod';
+import { MAX_REFRESH_TOKEN_LIFETIME_SECONDS } from '../policy/limits';
 import type { clientAuthSchema, expiryFallbackSchema } from '../providers/schema';
 import { idSchema } from './ids';
+
+/** api.md v1.1: `refresh.reauth_lead_seconds` default (7 days). */
+export const DEFAULT_REAUTH_LEAD_SECONDS = 604_800;
+/** The longest lead accepted (a year). */
+export const MAX_REAUTH_LEAD_SECONDS = 31_536_000;
 
 export const refreshModeSchema = z.enum(['proactive', 'on_demand']);
 
@@ -16,6 +22,27 @@ export const refreshSettingsSchema = z.object({
   retry_max_seconds: z.number().int().min(1).max(86_400).optional(),
   /** After failing this long without a success the connection becomes needs_reauth. */
   retry_horizon_seconds: z.number().int().min(60).max(2_592_000).optional(),
+  /**
+   * api.md v1.1: a refresh token dies after this long unused (overrides the catalogue; null = never).
+   * The service always refreshes before it, whatever `keepalive_seconds` says.
+   */
+  refresh_token_idle_seconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(MAX_REFRESH_TOKEN_LIFETIME_SECONDS)
+    .nullable()
+    .optional(),
+  /** api.md v1.1: the grant's hard end, counted from `authorized_at` (overrides the catalogue; null = none). */
+  grant_lifetime_seconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(MAX_REFRESH_TOKEN_LIFETIME_SECONDS)
+    .nullable()
+    .optional(),
+  /** api.md v1.1: `connection.reauth_due` is sent this long before `reauth_due_at` (default 7 days). */
+  reauth_lead_seconds: z.number().int().min(0).max(MAX_REAUTH_LEAD_SECONDS).optional(),
 });
 export type RefreshSettingsInput = z.infer<typeof refreshSettingsSchema>;
 
@@ -29,6 +56,12 @@ export interface RefreshSettings {
   readonly retryHorizonSeconds: number;
   /** Lifetime assumed when neither the response, a JWT `exp` nor the previous refresh tells one. */
   readonly defaultLifetimeSeconds: number;
+  /** A refresh token's idle lifetime (integration, else catalogue); null or absent = none known. */
+  readonly refreshTokenIdleSeconds?: number | null;
+  /** The grant's hard lifetime from authorization (integration, else catalogue); null or absent = none. */
+  readonly grantLifetimeSeconds?: number | null;
+  /** Lead of `connection.reauth_due` before `reauth_due_at`; absent = {@link DEFAULT_REAUTH_LEAD_SECONDS}. */
+  readonly reauthLeadSeconds?: number;
 }
 
 export const DEFAULT_REFRESH_SETTINGS: RefreshSettings = {

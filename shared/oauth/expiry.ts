@@ -1,4 +1,4 @@
-import { MAX_TOKEN_LIFETIME_SECONDS } from '../policy/limits';
+import { MAX_REFRESH_TOKEN_LIFETIME_SECONDS, MAX_TOKEN_LIFETIME_SECONDS } from '../policy/limits';
 import type { ExpirySource } from './types';
 
 export interface ExpiryInput {
@@ -115,4 +115,23 @@ export function resolveExpiry(input: ExpiryInput): ResolvedExpiry {
     return fromLifetime(previous, now, 'previous_lifetime');
   }
   return fromLifetime(input.defaultLifetimeSeconds, now, 'default');
+}
+
+/**
+ * When a refresh token dies if unused, as the provider says it (api.md v1.1): the answer's
+ * `refresh_token_expires_in` (GitHub Apps, Xero, ...; clamped to 10 years), else the refresh
+ * token's own JWT `exp` (clamped the same way). Null when neither tells: the caller then uses the
+ * idle lifetime it knows, if any. Pure; never throws (reliability.md promise 22).
+ */
+export function resolveRefreshTokenExpiry(input: {
+  readonly expiresIn: unknown;
+  readonly refreshToken: string | null;
+  readonly now: number;
+}): number | null {
+  const { now } = input;
+  const seconds = expiresInSeconds(input.expiresIn);
+  if (seconds !== null) return now + Math.min(seconds, MAX_REFRESH_TOKEN_LIFETIME_SECONDS) * 1000;
+  if (input.refreshToken === null) return null;
+  const exp = jwtExpiry(input.refreshToken, now);
+  return exp === null ? null : Math.min(exp, now + MAX_REFRESH_TOKEN_LIFETIME_SECONDS * 1000);
 }

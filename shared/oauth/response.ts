@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { ResolvedIntegration } from '../domain/integration';
-import { resolveExpiry } from './expiry';
+import { resolveExpiry, resolveRefreshTokenExpiry } from './expiry';
 import {
   classifyProviderError,
   parseRetryAfter,
@@ -57,6 +57,7 @@ const tokenSchema = z.object({
     .catch(undefined),
   expires_in: z.union([z.number(), z.string()]).optional().catch(undefined),
   expires_at: z.union([z.number(), z.string()]).optional().catch(undefined),
+  refresh_token_expires_in: z.union([z.number(), z.string()]).optional().catch(undefined),
 });
 
 function isRecord(value: unknown): value is Json {
@@ -206,11 +207,19 @@ export function processRefreshResponse(input: RefreshResponseInput): RefreshOutc
     fallback: integration.expiryFallback,
     now,
   });
+  const refreshToken = t.refresh_token === undefined || t.refresh_token === '' ? null : t.refresh_token;
+  // api.md v1.1: the refresh token's own life, when the answer tells it (clamped).
+  const refreshTokenExpiresAt = resolveRefreshTokenExpiry({
+    expiresIn: t.refresh_token_expires_in,
+    refreshToken,
+    now,
+  });
   return {
     ok: true,
     tokens: {
       accessToken: t.access_token,
-      refreshToken: t.refresh_token === undefined || t.refresh_token === '' ? null : t.refresh_token,
+      refreshToken,
+      ...(refreshTokenExpiresAt === null ? {} : { refreshTokenExpiresAt }),
       tokenType: t.token_type ?? null,
       scope: t.scope ?? null,
       ...expiry,

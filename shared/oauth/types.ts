@@ -23,6 +23,12 @@ export interface TokenSet {
   readonly expirySource: ExpirySource;
   /** The provider's lifetime was absurd and was clamped (reliability.md promise 22). */
   readonly expiryClamped?: true;
+  /**
+   * When the refresh token in use after this answer dies if unused, as the provider said it
+   * (`refresh_token_expires_in` or the refresh token's JWT `exp`, clamped); null or absent when the
+   * answer does not say (api.md v1.1).
+   */
+  readonly refreshTokenExpiresAt?: number | null;
   /** Other response fields (e.g. `id_token`, `instance_url`, `api_domain`). May hold secrets. */
   readonly raw: Readonly<Record<string, unknown>>;
 }

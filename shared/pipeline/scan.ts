@@ -2,6 +2,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import pLimit from 'p-limit';
 import type { Clock } from '../ports/clock';
 import type { EventPublisher } from '../ports/events';
+import type { HistoryRecorder } from '../ports/history';
 import type { Logger } from '../ports/logger';
 import type { MetricsSink } from '../ports/metrics';
 import type { ConnectionStore } from '../ports/store';
@@ -26,6 +27,8 @@ export interface ScanDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: MetricsSink;
+  /** Republished events are recorded in history too (api.md v1.1). */
+  readonly history?: HistoryRecorder;
 }
 
 export interface ScanOptions {

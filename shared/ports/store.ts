@@ -41,6 +41,15 @@ export interface ConnectionPatch {
   readonly metadata?: Readonly<Record<string, unknown>>;
   /** The provider's account identity (`<iss>|<sub>`); absent keeps the stored one, null removes it. */
   readonly accountId?: string | null | undefined;
+  /** api.md v1.1 grant clocks (epoch ms): absent keeps the stored value, null removes it. */
+  readonly refreshTokenExpiresAt?: number | null | undefined;
+  readonly reauthDueAt?: number | null | undefined;
+  /** When the grant was authorized: absent keeps it, null removes it (then it reads as `createdAt`). */
+  readonly authorizedAt?: number | null | undefined;
+  /** `connection.reauth_due` written for this grant: absent keeps it, false removes the flag. */
+  readonly reauthWarned?: boolean | undefined;
+  /** The compact ring of recent attempts: absent keeps it, null removes it. */
+  readonly attemptRing?: string | null | undefined;
   /** Recorded with new credentials: whether they include a refresh token. */
   readonly hasRefreshToken?: boolean;
   /** Set (or cleared with null) with a failure: the provider's Retry-After end. */

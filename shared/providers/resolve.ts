@@ -1,12 +1,15 @@
 import * as z from 'zod';
 import {
+  DEFAULT_REAUTH_LEAD_SECONDS,
   DEFAULT_REFRESH_SETTINGS,
+  MAX_REAUTH_LEAD_SECONDS,
   type RefreshSettings,
   type RefreshSettingsInput,
   type ResolvedIntegration,
   refreshSettingsSchema,
 } from '../domain/integration';
 import { ServiceError } from '../errors';
+import { clamp, MAX_REFRESH_TOKEN_LIFETIME_SECONDS } from '../policy/limits';
 import { PROVIDERS } from './catalogue';
 import { clientAuthSchema, type ProviderDefinition } from './schema';
 
@@ -132,6 +135,11 @@ export function defaultKeepaliveSeconds(provider: ProviderDefinition): number {
   return Math.max(60, Math.min(DEFAULT_REFRESH_SETTINGS.keepaliveSeconds, Math.floor(idle / 2)));
 }
 
+/** A lifetime in seconds within [60 s, 10 years]; null stays null (none known). */
+function clampLifetime(seconds: number | null): number | null {
+  return seconds === null ? null : clamp(Math.floor(seconds), 60, MAX_REFRESH_TOKEN_LIFETIME_SECONDS);
+}
+
 function resolveRefreshSettings(
   input: RefreshSettingsInput | undefined,
   provider: ProviderDefinition,
@@ -146,6 +154,22 @@ function resolveRefreshSettings(
     retryMaxSeconds: input?.retry_max_seconds ?? d.retryMaxSeconds,
     retryHorizonSeconds: input?.retry_horizon_seconds ?? d.retryHorizonSeconds,
     defaultLifetimeSeconds: d.defaultLifetimeSeconds,
+    // api.md v1.1: the integration's value (null = none) wins over the catalogue's; clamped anyway.
+    refreshTokenIdleSeconds: clampLifetime(
+      input?.refresh_token_idle_seconds !== undefined
+        ? input.refresh_token_idle_seconds
+        : provider.refresh_token_idle_seconds,
+    ),
+    grantLifetimeSeconds: clampLifetime(
+      input?.grant_lifetime_seconds !== undefined
+        ? input.grant_lifetime_seconds
+        : provider.grant_lifetime_seconds,
+    ),
+    reauthLeadSeconds: clamp(
+      input?.reauth_lead_seconds ?? DEFAULT_REAUTH_LEAD_SECONDS,
+      0,
+      MAX_REAUTH_LEAD_SECONDS,
+    ),
   };
 }
 

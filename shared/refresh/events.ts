@@ -11,17 +11,21 @@ export function newEventId(): string {
 /** Builds the api.md webhook event for a state transition. Contains no secret. */
 export function buildEvent(
   type: EventType,
-  connection: Pick<Connection, 'integrationId' | 'connectionId' | 'provider'>,
+  connection: Pick<Connection, 'integrationId' | 'connectionId' | 'provider'> &
+    Partial<Pick<Connection, 'status'>>,
   state: {
     status: ConnectionStatus;
     consecutiveFailures: number;
     accessTokenExpiresAt: number | null;
     error: LastError | null;
+    /** `connection.reauth_due` only (api.md v1.1). */
+    reauthDueAt?: number;
   },
   now: number,
 ): OutboxEvent {
   return {
     id: newEventId(),
+    ...(connection.status === undefined ? {} : { from: connection.status }),
     body: {
       type,
       timestamp: isoTime(now),
@@ -42,6 +46,7 @@ export function buildEvent(
                 provider_error: state.error.provider_error,
                 provider_error_description: state.error.provider_error_description,
               },
+        ...(state.reauthDueAt === undefined ? {} : { reauth_due_at: isoTime(state.reauthDueAt) }),
       },
     },
   };

@@ -2,14 +2,17 @@ import type { TokenSecrets } from '../domain/connection';
 import type { ConnectionKey } from '../domain/ids';
 import type { ResolvedIntegration } from '../domain/integration';
 import { ServiceError, StaleFenceError } from '../errors';
-import { clampExpiry, jwtExpiry } from '../oauth/expiry';
+import { clampExpiry, jwtExpiry, resolveRefreshTokenExpiry } from '../oauth/expiry';
+import { configuredReauthDueAt, type GrantClocks, idleExpiry } from '../policy/grant-clocks';
 import { computeNextRefreshAt } from '../policy/schedule';
 import type { Clock, Random } from '../ports/clock';
 import type { EventPublisher } from '../ports/events';
+import type { HistoryRecorder } from '../ports/history';
 import type { Keyring } from '../ports/keyring';
 import type { Logger } from '../ports/logger';
-import { type ConnectionStore, fenceOf, type StoredConnection } from '../ports/store';
+import { type ConnectionStore, fenceOf, type NewConnection, type StoredConnection } from '../ports/store';
 import { buildEvent } from './events';
+import { withGrantClocks } from './lifecycle';
 import { publishOutbox } from './outbox';
 import { decryptSecrets, encodeSecrets, tokensContext } from './secrets';
 
@@ -37,6 +40,16 @@ export interface CredentialsInput {
    */
   readonly accountId?: string | null;
   readonly allowAccountChange?: boolean;
+  /**
+   * api.md v1.1: when the grant was authorized (epoch ms; an import's `authorized_at`). Default: now
+   * for a new grant, the stored time for the same grant.
+   */
+  readonly authorizedAt?: number;
+  /**
+   * The connect flow's code exchange: always a new grant (its own clock, its own reauth_due). An
+   * import is a new grant when its refresh token differs from the stored one.
+   */
+  readonly newGrant?: boolean;
 }
 
 /** A reconnect authorized another provider account than the connection's; nothing was written. */
@@ -57,6 +70,8 @@ export interface ImportDeps {
   readonly clock: Clock;
   readonly random: Random;
   readonly logger: Logger;
+  /** History (api.md v1.1): the import or reconnect and its events; best effort, after the write. */
+  readonly history?: HistoryRecorder;
 }
 
 /**
@@ -85,6 +100,10 @@ export async function importCredentials(
     }
     const refreshToken =
       input.refreshToken !== undefined ? input.refreshToken : await keptRefreshToken(deps, existing);
+    const newGrant =
+      input.newGrant === true ||
+      existing === null ||
+      (input.refreshToken != null && input.refreshToken !== (await storedRefreshToken(deps, existing)));
     const secrets: TokenSecrets = {
       access_token: input.accessToken,
       refresh_token: refreshToken,
@@ -117,29 +136,31 @@ export async function importCredentials(
             settings: integration.refresh,
             random: deps.random,
           });
+    const lifecycle = grantLifecycle(integration, existing, refreshToken, newGrant, input.authorizedAt, now);
     try {
+      const value: NewConnection = {
+        provider: integration.provider,
+        status: 'active',
+        secretsCiphertext: ciphertext,
+        hasRefreshToken: refreshToken !== null,
+        retryAfterUntil: null,
+        tokenType: input.tokenType,
+        scope: input.scope,
+        accessTokenExpiresAt: expiresAt,
+        lastLifetimeSeconds: lifetimeSeconds,
+        lastRefreshAt: now,
+        nextRefreshAt,
+        consecutiveFailures: 0,
+        failingSince: null,
+        lastError: null,
+        ...(input.metadata === undefined ? {} : { metadata: input.metadata }),
+        ...(account === null ? {} : { accountId: account }),
+        events,
+      };
       const connection = await deps.store.put(
         key,
         existing === null ? null : fenceOf(existing),
-        {
-          provider: integration.provider,
-          status: 'active',
-          secretsCiphertext: ciphertext,
-          hasRefreshToken: refreshToken !== null,
-          retryAfterUntil: null,
-          tokenType: input.tokenType,
-          scope: input.scope,
-          accessTokenExpiresAt: expiresAt,
-          lastLifetimeSeconds: lifetimeSeconds,
-          lastRefreshAt: now,
-          nextRefreshAt,
-          consecutiveFailures: 0,
-          failingSince: null,
-          lastError: null,
-          ...(input.metadata === undefined ? {} : { metadata: input.metadata }),
-          ...(account === null ? {} : { accountId: account }),
-          events,
-        },
+        lifecycle === null ? value : withLifecycle(key, integration, value, lifecycle, existing, now),
         now,
       );
       deps.logger.info('credentials stored', {
@@ -150,6 +171,17 @@ export async function importCredentials(
         refresh_token: input.refreshToken !== undefined ? 'given' : refreshToken === null ? 'none' : 'kept',
       });
       await publishOutbox(deps, connection);
+      if (deps.history !== undefined) {
+        await deps.history
+          .grant(key, input.newGrant === true ? 'reconnect' : 'import', now, newGrant)
+          .catch((error: unknown) =>
+            deps.logger.warn('history write failed', {
+              integration_id: key.integrationId,
+              connection_id: key.connectionId,
+              error: error instanceof Error ? error.name : 'unknown',
+            }),
+          );
+      }
       return { connection, created: existing === null };
     } catch (error) {
       // Raced with a refresh commit or another import: read again and retry a few times.
@@ -167,4 +199,70 @@ async function keptRefreshToken(deps: ImportDeps, existing: StoredConnection | n
   if (existing.status === 'needs_reauth' && existing.lastError?.code === 'revoked') return null;
   const stored = await decryptSecrets(deps.keyring, existing);
   return stored.refresh_token;
+}
+
+/** The stored refresh token, for telling a new grant from the same one; null when none or unreadable. */
+async function storedRefreshToken(deps: ImportDeps, existing: StoredConnection): Promise<string | null> {
+  if (existing.hasRefreshToken === false) return null;
+  try {
+    return (await decryptSecrets(deps.keyring, existing)).refresh_token;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The grant clocks an import or reconnect stores (api.md v1.1). A new grant starts its own clock
+ * (authorized now, unless the import says when) and may be warned again; the same grant keeps its
+ * authorization time, its detected end and its warning. Null without a refresh token (nothing to
+ * keep alive, nothing to warn about: the access token's expiry ends it).
+ */
+function grantLifecycle(
+  integration: ResolvedIntegration,
+  existing: StoredConnection | null,
+  refreshToken: string | null,
+  newGrant: boolean,
+  authorizedAtInput: number | undefined,
+  now: number,
+): { clocks: GrantClocks; authorizedAt: number; warned: boolean } | null {
+  if (refreshToken === null) return null;
+  const settings = integration.refresh;
+  const same = !newGrant && existing !== null;
+  const authorizedAt = Math.min(
+    authorizedAtInput ?? (same ? (existing.authorizedAt ?? existing.createdAt) : now),
+    now,
+  );
+  const refreshTokenExpiresAt =
+    resolveRefreshTokenExpiry({ expiresIn: undefined, refreshToken, now }) ??
+    idleExpiry(settings, now) ??
+    (same ? (existing.refreshTokenExpiresAt ?? null) : null);
+  const reauthDueAt =
+    configuredReauthDueAt(settings, authorizedAt) ?? (same ? (existing.reauthDueAt ?? null) : null);
+  return {
+    clocks: { refreshTokenExpiresAt, reauthDueAt },
+    authorizedAt,
+    warned: same && existing.reauthWarned === true,
+  };
+}
+
+function withLifecycle(
+  key: ConnectionKey,
+  integration: ResolvedIntegration,
+  value: NewConnection,
+  lifecycle: { clocks: GrantClocks; authorizedAt: number; warned: boolean },
+  existing: StoredConnection | null,
+  now: number,
+): NewConnection {
+  const patched = withGrantClocks({ ...key, provider: integration.provider }, value, lifecycle.clocks, {
+    warned: lifecycle.warned,
+    settings: integration.refresh,
+    now,
+  });
+  return {
+    ...value,
+    ...patched,
+    // Stored only when it differs from the creation time it otherwise reads as.
+    authorizedAt: lifecycle.authorizedAt === (existing?.createdAt ?? now) ? null : lifecycle.authorizedAt,
+    reauthWarned: patched.reauthWarned === true || lifecycle.warned,
+  };
 }

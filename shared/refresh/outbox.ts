@@ -1,5 +1,6 @@
 import type { ConnectionKey } from '../domain/ids';
 import type { EventPublisher } from '../ports/events';
+import type { HistoryRecorder } from '../ports/history';
 import type { Logger } from '../ports/logger';
 import type { ConnectionStore, StoredConnection } from '../ports/store';
 
@@ -11,11 +12,24 @@ import type { ConnectionStore, StoredConnection } from '../ports/store';
  * Never throws: a failed publish is logged and left for the next attempt.
  */
 export async function publishOutbox(
-  deps: { store: ConnectionStore; publisher: EventPublisher; logger: Logger },
+  deps: { store: ConnectionStore; publisher: EventPublisher; logger: Logger; history?: HistoryRecorder },
   connection: StoredConnection,
 ): Promise<number> {
   if (connection.outbox.length === 0) return 0;
   const key: ConnectionKey = connection;
+  if (deps.history !== undefined) {
+    // History first (api.md v1.1: transitions with their event ids and delivery), so the sender's
+    // delivery record finds it; idempotent, so a republish writes it again harmlessly. Best effort.
+    try {
+      await deps.history.events(key, connection.outbox);
+    } catch (error) {
+      deps.logger.warn('history write failed', {
+        integration_id: key.integrationId,
+        connection_id: key.connectionId,
+        error: error instanceof Error ? error.name : 'unknown',
+      });
+    }
+  }
   try {
     await deps.publisher.publish(connection.outbox);
   } catch (error) {

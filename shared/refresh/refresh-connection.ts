@@ -4,6 +4,7 @@ import { LeaseHeldError, NotFoundError, ServiceError } from '../errors';
 import type { RefreshFailure, TokenClient } from '../oauth/types';
 import type { Clock, Random } from '../ports/clock';
 import type { EventPublisher } from '../ports/events';
+import type { HistoryRecorder } from '../ports/history';
 import type { IntegrationSource } from '../ports/integrations';
 import type { Keyring } from '../ports/keyring';
 import type { Logger } from '../ports/logger';
@@ -29,6 +30,11 @@ export interface RefreshDeps {
   readonly flights: SingleFlight<RefreshResult>;
   /** Test-only crash injection at step boundaries. */
   readonly failpoints?: Failpoints;
+  /**
+   * Where history goes beside the ring the commit carries (api.md v1.1): written after the commit,
+   * best effort. Absent: the ring alone.
+   */
+  readonly history?: HistoryRecorder;
 }
 
 /**

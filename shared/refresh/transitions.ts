@@ -4,11 +4,13 @@ import type { OutboxEvent } from '../domain/events';
 import type { RefreshSettings } from '../domain/integration';
 import type { RefreshFailure, TokenSet } from '../oauth/types';
 import { computeRetryDelayMs, isPastRetryHorizon } from '../policy/backoff';
+import { clocksAfterRefresh } from '../policy/grant-clocks';
 import { isoTime } from '../policy/limits';
 import { computeNextRefreshAt } from '../policy/schedule';
 import type { Random } from '../ports/clock';
 import type { ConnectionPatch } from '../ports/store';
 import { buildEvent } from './events';
+import { storedClocks, withGrantClocks } from './lifecycle';
 
 /**
  * The connection state machine (design.md) as pure functions: given the state read under the lease
@@ -42,7 +44,7 @@ export function successPatch(
       ),
     );
   }
-  return {
+  const patch: ConnectionPatch = {
     status: 'active',
     secretsCiphertext,
     hasRefreshToken: true,
@@ -64,6 +66,24 @@ export function successPatch(
     lastError: null,
     events,
   };
+  // api.md v1.1: the grant's clocks move with the answer; the due time never passes their deadline.
+  const clocks = clocksAfterRefresh({
+    now: ctx.now,
+    settings: ctx.settings,
+    authorizedAt: connection.authorizedAt ?? connection.createdAt,
+    previous: {
+      refreshTokenExpiresAt: connection.refreshTokenExpiresAt ?? null,
+      reauthDueAt: connection.reauthDueAt ?? null,
+      lastRefreshAt: connection.lastRefreshAt,
+    },
+    answered: tokens.refreshTokenExpiresAt ?? null,
+    rotated: tokens.refreshToken !== null,
+  });
+  return withGrantClocks(connection, patch, clocks, {
+    warned: connection.reauthWarned === true,
+    settings: ctx.settings,
+    now: ctx.now,
+  });
 }
 
 export function toLastError(failure: RefreshFailure, now: number): LastError {
@@ -133,7 +153,19 @@ export function failurePatch(
     failure.retryAfterSeconds !== null && failure.retryAfterSeconds > 0
       ? ctx.now + failure.retryAfterSeconds * 1_000
       : null;
-  return { ...base, status: 'failing', nextRefreshAt: ctx.now + delayMs, retryAfterUntil, events };
+  const patch: ConnectionPatch = {
+    ...base,
+    status: 'failing',
+    nextRefreshAt: ctx.now + delayMs,
+    retryAfterUntil,
+    events,
+  };
+  // A grant failing for a while still gets its reauth_due warning (in a write without a transition).
+  return withGrantClocks(connection, patch, storedClocks(connection, ctx.settings), {
+    warned: connection.reauthWarned === true,
+    settings: ctx.settings,
+    now: ctx.now,
+  });
 }
 
 /**

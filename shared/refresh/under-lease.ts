@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { TokenSecrets } from '../domain/connection';
 import { connectionKeyString } from '../domain/ids';
 import { isServiceError, ServiceError, StaleFenceError } from '../errors';
+import { type Attempt, appendAttempt } from '../history/ring';
 import type { RefreshOutcome } from '../oauth/types';
+import type { HistoryRecorder } from '../ports/history';
 import type { IntegrationCredentials } from '../ports/integrations';
 import type { Sealer } from '../ports/keyring';
 import { type ConnectionPatch, type Fence, fenceOf, type StoredConnection } from '../ports/store';
@@ -10,7 +12,7 @@ import { decide } from './decide';
 import { publishOutbox } from './outbox';
 import type { RefreshDeps, RefreshRequest, RefreshResult } from './refresh-connection';
 import { decryptSecrets, encodeSecrets, tokensContext } from './secrets';
-import { expiredWithoutRefreshTokenPatch, failurePatch, successPatch } from './transitions';
+import { expiredWithoutRefreshTokenPatch, failurePatch, successPatch, toLastError } from './transitions';
 
 /**
  * The part of a refresh that runs under the lease (design.md invariants 3–6): decide again on the
@@ -125,7 +127,13 @@ async function refreshUnderLease(
       raw: { ...outcome.tokens.raw },
     };
     const ciphertext = sealer.seal(encodeSecrets(next));
-    const patch = { ...successPatch(leased, outcome.tokens, ciphertext, ctx), commitId };
+    // The attempt rides in the commit's own write (api.md v1.1 history): no write of its own.
+    const ring = appendAttempt(leased.attemptRing, attemptOf(request, 'refreshed', null, started, now));
+    const patch = {
+      ...successPatch(leased, outcome.tokens, ciphertext, ctx),
+      attemptRing: ring.ring,
+      commitId,
+    };
     await deps.failpoints?.('before_commit');
     const committed = await commitDurably(deps, leased, fence, patch, now);
     await deps.failpoints?.('after_commit');
@@ -137,6 +145,7 @@ async function refreshUnderLease(
       recovered: leased.status !== 'active',
     });
     await publishOutbox(deps, committed);
+    await recordHistory(deps, leased, (h) => h.attempts(leased, ring.spilled), ring.spilled.length > 0);
     return { result: { outcome: 'refreshed', connection: committed, secrets: next }, committed: true };
   }
 
@@ -151,7 +160,9 @@ async function refreshUnderLease(
       return { result: { outcome: 'refreshed_by_sibling', connection: current }, committed: false };
     }
   }
-  const patch = { ...failurePatch(leased, failure, ctx), commitId };
+  const attempt = attemptOf(request, 'failed', failure.code, started, now);
+  const ring = appendAttempt(leased.attemptRing, attempt);
+  const patch = { ...failurePatch(leased, failure, ctx), attemptRing: ring.ring, commitId };
   await deps.failpoints?.('before_commit');
   const committed = await commitDurably(deps, leased, fence, patch, now);
   logger.warn('refresh failed', {
@@ -165,7 +176,45 @@ async function refreshUnderLease(
       committed.nextRefreshAt === null ? null : new Date(committed.nextRefreshAt).toISOString(),
   });
   await publishOutbox(deps, committed);
+  // Failures are recorded in full (their error), beside the compact entry in the ring.
+  await recordHistory(deps, leased, (h) => h.failure(leased, attempt, toLastError(failure, now)), true);
+  await recordHistory(deps, leased, (h) => h.attempts(leased, ring.spilled), ring.spilled.length > 0);
   return { result: { outcome: 'failed', connection: committed, failure }, committed: true };
+}
+
+function attemptOf(
+  request: RefreshRequest,
+  outcome: Attempt['outcome'],
+  code: Attempt['code'],
+  started: number,
+  now: number,
+): Attempt {
+  return {
+    at: Math.floor(now / 1000) * 1000,
+    trigger: request.trigger,
+    outcome,
+    code,
+    durationMs: now - started,
+  };
+}
+
+/** A history write after the commit: best effort, never fails the refresh (it has landed). */
+async function recordHistory(
+  deps: RefreshDeps,
+  leased: StoredConnection,
+  write: (history: HistoryRecorder) => Promise<void>,
+  when: boolean,
+): Promise<void> {
+  if (!when || deps.history === undefined) return;
+  try {
+    await write(deps.history);
+  } catch (error) {
+    deps.logger.warn('history write failed', {
+      integration_id: leased.integrationId,
+      connection_id: leased.connectionId,
+      error: error instanceof Error ? error.name : 'unknown',
+    });
+  }
 }
 
 /**

@@ -37,6 +37,12 @@ export const A = {
   outbox: 'outbox',
   outboxShard: 'outbox_shard',
   outboxAt: 'outbox_at',
+  // Short names: they ride on every write of the item (design.md: keep items small).
+  refreshTokenExpiresAt: 'rt_exp',
+  reauthDueAt: 'reauth_at',
+  authorizedAt: 'auth_at',
+  reauthWarned: 'rd_sent',
+  attemptRing: 'hr',
   createdAt: 'created_at',
   updatedAt: 'updated_at',
 } as const;
@@ -70,6 +76,11 @@ const connectionItemSchema = z.object({
   [A.metadata]: z.record(z.string(), z.unknown()).optional(),
   [A.accountId]: z.string().nullable().optional(),
   [A.outbox]: z.array(outboxEventSchema).optional(),
+  [A.refreshTokenExpiresAt]: optNum,
+  [A.reauthDueAt]: optNum,
+  [A.authorizedAt]: optNum,
+  [A.reauthWarned]: z.boolean().optional(),
+  [A.attemptRing]: z.string().nullable().optional(),
   [A.createdAt]: num,
   [A.updatedAt]: num,
 });
@@ -129,6 +140,11 @@ export function decodeConnection(item: Record<string, AttributeValue>): StoredCo
     metadata: raw[A.metadata] ?? {},
     accountId: raw[A.accountId] ?? null,
     outbox: raw[A.outbox] ?? [],
+    refreshTokenExpiresAt: raw[A.refreshTokenExpiresAt] ?? null,
+    reauthDueAt: raw[A.reauthDueAt] ?? null,
+    authorizedAt: raw[A.authorizedAt] ?? raw[A.createdAt],
+    reauthWarned: raw[A.reauthWarned] ?? false,
+    attemptRing: raw[A.attemptRing] ?? null,
     createdAt: raw[A.createdAt],
     updatedAt: raw[A.updatedAt],
   };

@@ -240,6 +240,12 @@ export class DynamoConnectionStore implements ConnectionStore {
     putOrRemove(A.lastError, patch.lastError === null ? null : { M: marshall(patch.lastError) });
     if (patch.metadata !== undefined) put(A.metadata, { M: jsonMap(patch.metadata) });
     putOrRemove(A.accountId, str(patch.accountId));
+    putOrRemove(A.refreshTokenExpiresAt, num(patch.refreshTokenExpiresAt));
+    putOrRemove(A.reauthDueAt, num(patch.reauthDueAt));
+    putOrRemove(A.authorizedAt, num(patch.authorizedAt));
+    if (patch.reauthWarned === true) put(A.reauthWarned, { BOOL: true });
+    else if (patch.reauthWarned === false) remove.push(x.name(A.reauthWarned));
+    putOrRemove(A.attemptRing, str(patch.attemptRing));
     if (patch.events.length > 0) {
       const outbox = x.name(A.outbox);
       const events = x.value({

@@ -7,7 +7,7 @@ import {
 import type { ConnectionStatus } from '../domain/connection';
 import type { StoredConnection } from '../ports/store';
 import { A, decodeConnection } from './codec';
-import { ExpressionBuilder, s } from './expression';
+import { ExpressionBuilder, n, s } from './expression';
 import { storeCall } from './sdk-errors';
 import { connectionSk, INTEGRATION_SK, integrationPk } from './table';
 
@@ -26,6 +26,8 @@ export interface ConnectionPageRequest {
   /** Query this integration's partition; otherwise Scan the table. */
   readonly integrationId?: string | undefined;
   readonly status?: ConnectionStatus | undefined;
+  /** api.md v1.1: only connections whose `reauth_due_at` is before this (epoch ms). */
+  readonly reauthDueBefore?: number | undefined;
   readonly limit: number;
   readonly startAfter?: PageKey | undefined;
 }
@@ -94,8 +96,13 @@ function readConnections(
   const pk = x.name('pk');
   const sk = x.name('sk');
   const connections = `begins_with(${sk}, ${x.value(s('C#'))})`;
-  const statusFilter =
-    request.status === undefined ? undefined : `${x.name(A.status)} = ${x.value(s(request.status))}`;
+  const filters = [
+    request.status === undefined ? undefined : `${x.name(A.status)} = ${x.value(s(request.status))}`,
+    request.reauthDueBefore === undefined
+      ? undefined
+      : `${x.name(A.reauthDueAt)} < ${x.value(n(Math.floor(request.reauthDueBefore)))}`,
+  ].filter((f) => f !== undefined);
+  const statusFilter = filters.length === 0 ? undefined : filters.join(' AND ');
   const base = {
     TableName: tableName,
     ...(start === undefined ? {} : { ExclusiveStartKey: start }),

@@ -3,9 +3,10 @@ import { ServiceError } from '../errors';
 import { createHttpTransport, type HttpTransport } from '../net/http';
 import { parseMessage, type WebhookMessage, webhookMessageSchema } from '../pipeline/messages';
 import type { Clock } from '../ports/clock';
+import type { HistoryRecorder } from '../ports/history';
 import type { Logger } from '../ports/logger';
 import type { MetricsSink } from '../ports/metrics';
-import type { Runtime } from '../runtime';
+import { historyOf, type Runtime } from '../runtime';
 import type { DynamoIntegrationStore } from '../store/integrations';
 import { type DeliveryFailureReason, deliverWebhook } from './deliver';
 import { redeliveryDelaySeconds, WEBHOOK_MAX_RECEIVE_COUNT } from './retry';
@@ -88,6 +89,8 @@ export interface WebhookSenderDeps {
   readonly timeoutMs?: number;
   /** Scales the redelivery schedule (see {@link redeliveryDelaySeconds}). @default 30 */
   readonly firstRetryDelaySeconds?: number;
+  /** Records each event's delivery outcome in its connection's history (api.md v1.1); best effort. */
+  readonly history?: Pick<HistoryRecorder, 'delivery'>;
 }
 
 /** Builds the sender's dependencies from the process runtime and the decoded signing key. */
@@ -104,6 +107,7 @@ export function createWebhookSenderDeps(rt: Runtime, key: WebhookSigningKeys): W
     clock: rt.clock,
     logger: rt.logger,
     metrics: rt.metrics,
+    ...historyOf(rt),
   };
 }
 
@@ -185,6 +189,7 @@ export async function processWebhookRecord(
     deps.metrics.count('WebhookDelivered');
     const done = { ...fields, destination, status: result.status, duration_ms: durationMs };
     deps.logger.info('webhook delivered', done);
+    await recordDelivery(deps, event, 'delivered', fields);
     return { delivered: true, status: result.status };
   }
   deps.metrics.count('WebhookFailed', 1, { reason: result.reason });
@@ -198,10 +203,29 @@ export async function processWebhookRecord(
     // The record still fails; it then comes back after the queue's own visibility timeout.
     deps.logger.warn('could not delay webhook redelivery', { ...fields, error: (error as Error).message });
   }
-  if (last)
+  if (last) {
     deps.logger.error('webhook delivery failed for the last time; the event goes to the DLQ', failure);
-  else deps.logger.warn('webhook delivery failed; will retry', { ...failure, retry_in_seconds: retryIn });
+    await recordDelivery(deps, event, 'dead_lettered', fields);
+  } else deps.logger.warn('webhook delivery failed; will retry', { ...failure, retry_in_seconds: retryIn });
   throw new WebhookDeliveryError(event.id, reason, status, attempt, retryIn);
+}
+
+/** One cheap write; a failure to record never changes the delivery's outcome. */
+async function recordDelivery(
+  deps: WebhookSenderDeps,
+  event: WebhookMessage,
+  delivery: 'delivered' | 'dead_lettered',
+  fields: Record<string, unknown>,
+): Promise<void> {
+  if (deps.history === undefined) return;
+  try {
+    await deps.history.delivery(event, delivery);
+  } catch (error) {
+    deps.logger.warn('webhook delivery not recorded in history', {
+      ...fields,
+      error: error instanceof Error ? error.name : 'unknown',
+    });
+  }
 }
 
 /** Parses the body; a malformed one is poison: it throws on every receive until the DLQ takes it. */

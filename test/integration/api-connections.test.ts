@@ -113,6 +113,10 @@ describe('connections API', () => {
       consecutive_failures: 0,
       last_error: null,
       metadata: { customer: 'acme' },
+      account_id: null,
+      // api.md v1.1: a custom provider without lifetimes knows neither clock.
+      refresh_token_expires_at: null,
+      reauth_due_at: null,
       created_at: iso,
       updated_at: iso,
     });

@@ -5,6 +5,7 @@ import { buildAuthorizationUrl, codeChallengeS256, exchangeAuthorizationCode } f
 import { accountIdentity } from '../../oauth/identity';
 import { resolvePlaceholders } from '../../oauth/placeholders';
 import { importCredentials } from '../../refresh/import-credentials';
+import { historyOf } from '../../runtime';
 import type { ConnectSession } from '../../store/connect-sessions';
 import type { ApiDeps } from '../deps';
 import { ApiError, invalidRequest } from '../errors';
@@ -193,7 +194,7 @@ async function complete(deps: ApiDeps, session: ConnectSession, query: CallbackQ
       rt.logger.warn('connect callback: unusable ID token', { ...ids, reason: identity.reason });
       return { error: 'invalid_id_token' };
     }
-    await importCredentials({ ...rt, random: rt.refresh.random }, integration, key, {
+    await importCredentials({ ...rt, random: rt.refresh.random, ...historyOf(rt) }, integration, key, {
       accessToken: tokens.accessToken,
       // An answer without a refresh token keeps a stored one that is still good.
       ...(tokens.refreshToken === null ? {} : { refreshToken: tokens.refreshToken }),
@@ -204,6 +205,8 @@ async function complete(deps: ApiDeps, session: ConnectSession, query: CallbackQ
       ...(session.metadata === null ? {} : { metadata: session.metadata }),
       accountId: identity.accountId,
       allowAccountChange: integration.allowAccountChange === true,
+      // api.md v1.1: a code exchange is a new grant: its own clock, its own reauth_due.
+      newGrant: true,
     });
     return {};
   } catch (error) {

@@ -46,6 +46,7 @@ export function credentialsOf(body: ConnectionInput, now: number): CredentialsIn
     scope: body.scope ?? null,
     raw: body.raw ?? {},
     ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
+    ...(body.authorized_at === undefined ? {} : { authorizedAt: Date.parse(body.authorized_at) }),
   };
 }
 

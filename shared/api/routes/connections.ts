@@ -69,6 +69,7 @@ export const connectionRoutes: readonly AnyRoute<ApiDeps>[] = [
         scope: body.scope ?? null,
         raw: body.raw ?? {},
         ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
+        ...(body.authorized_at === undefined ? {} : { authorizedAt: Date.parse(body.authorized_at) }),
       });
       return { status: created ? 201 : 200, body: connectionView(connection) };
     },
@@ -123,6 +124,9 @@ export const connectionRoutes: readonly AnyRoute<ApiDeps>[] = [
       const page = await listConnections(rt.dynamo, rt.config.tableName, {
         integrationId: query.integration_id,
         status: query.status,
+        ...(query.reauth_due_before === undefined
+          ? {}
+          : { reauthDueBefore: Date.parse(query.reauth_due_before) }),
         limit: query.limit,
         startAfter,
       });

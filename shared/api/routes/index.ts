@@ -5,6 +5,7 @@ import { connectRoutes } from './connect';
 import { connectionRoutes } from './connections';
 import { connectionBatchRoutes } from './connections-batch';
 import { healthRoutes } from './health';
+import { historyRoutes } from './history';
 import { integrationRetryRoutes } from './integration-retry';
 import { integrationRoutes } from './integrations';
 import { metaRoutes } from './meta';
@@ -21,6 +22,7 @@ export const routes: readonly AnyRoute<ApiDeps>[] = [
   ...connectionBatchRoutes,
   ...connectionRoutes,
   ...tokenRoutes,
+  ...historyRoutes,
   ...connectRoutes,
   ...apiKeyRoutes,
   ...providerRoutes,

@@ -42,6 +42,8 @@ export const tokenRoutes: readonly AnyRoute<ApiDeps>[] = [
       const current = await rt.store.get(key);
       if (current === null) throw notFound(`connection ${connectionKeyString(key)}`);
       if (current.status === 'needs_reauth') throw reauthRequired(current);
+      // api.md v1.1 history: counted in memory, written at most once a minute (no I/O here).
+      rt.tokenReads?.record(key);
       const verdict = shouldRefresh({
         now: rt.clock.now(),
         expiresAt: current.accessTokenExpiresAt,

@@ -23,6 +23,8 @@ export const connectionInputSchema = z
     token_type: z.string().min(1).max(64).optional(),
     scope: z.string().max(4_096).optional(),
     raw: z.record(z.string(), z.unknown()).optional(),
+    /** api.md v1.1: when the grant was authorized (default: the import time); starts its clock. */
+    authorized_at: z.iso.datetime({ offset: true }).optional(),
     metadata: z
       .record(z.string().min(1).max(128), z.json())
       .refine((m) => JSON.stringify(m).length <= MAX_METADATA_BYTES, {
@@ -97,6 +99,10 @@ export const connectionSchema = z
      * `iss` and `sub`, as `<iss>|<sub>`), or null when the provider gives none. Never a secret.
      */
     account_id: z.string().nullable(),
+    /** api.md v1.1: when the current refresh token dies if unused (null when unknown). */
+    refresh_token_expires_at: timestampSchema.nullable(),
+    /** api.md v1.1: the grant's hard end, which no refresh moves (null when unknown or none). */
+    reauth_due_at: timestampSchema.nullable(),
     created_at: timestampSchema,
     updated_at: timestampSchema,
   })
@@ -111,6 +117,8 @@ export const connectionListSchema = z
 export const connectionListQuerySchema = z.object({
   integration_id: idSchema.optional(),
   status: connectionStatusSchema.optional(),
+  /** api.md v1.1: only connections whose `reauth_due_at` is before this time. */
+  reauth_due_before: z.iso.datetime({ offset: true }).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   /** Opaque; from the previous page's `next_cursor`. */
   cursor: z.string().min(1).max(2_048).optional(),

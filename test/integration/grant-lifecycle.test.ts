@@ -1,0 +1,173 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectionView } from '../../shared/api/views';
+import type { ConnectionKey } from '../../shared/domain/ids';
+import { importCredentials } from '../../shared/refresh/import-credentials';
+import { DynamoHistoryStore } from '../../shared/store/history';
+import { ManualClock } from '../support/clock';
+import { type Core, createCore, RecordingPublisher } from '../support/core';
+import { startTestDynalite, type TestDynamo } from '../support/dynamo';
+import { type OidcHarness, startOidcProvider } from '../support/oidc';
+import { rememberSecret } from '../support/secrets';
+
+const DAY_MS = 86_400_000;
+/** oidc-provider's refresh-token and grant lifetime, and the integration's grant lifetime. */
+const GRANT_SECONDS = 14 * 86_400;
+const LEAD_SECONDS = 7 * 86_400;
+
+/**
+ * api.md v1.1 grant lifecycle against oidc-provider (strict rotation): `connection.reauth_due` once
+ * per grant at the lead time before `reauth_due_at`, never again after rotations, and a reconnect
+ * starts a new grant with its own clock. The service's clock is a manual one moved ahead; the
+ * provider's tokens live on real time, so every refresh here is a real rotation.
+ */
+describe('grant lifecycle (reauth_due)', () => {
+  let dynamo: TestDynamo;
+  let table: string;
+  let oidc: OidcHarness;
+  let core: Core;
+  let history: DynamoHistoryStore;
+  const clock = new ManualClock(Date.now());
+  const publisher = new RecordingPublisher();
+  const key: ConnectionKey = { integrationId: 'oidc-life', connectionId: 'user-1' };
+  const reauthDue = () => publisher.events.filter((e) => e.body.type === 'connection.reauth_due');
+
+  beforeAll(async () => {
+    dynamo = await startTestDynalite();
+    table = await dynamo.newTable();
+    oidc = await startOidcProvider({ rotation: 'strict', refreshTokenTtlSeconds: GRANT_SECONDS });
+    const client = oidc.clients[0];
+    if (client === undefined) throw new Error('no client');
+    core = createCore({ dynamo, table, clock, publisher });
+    history = new DynamoHistoryStore(dynamo.client, { tableName: table });
+    await core.putIntegration(
+      key.integrationId,
+      {
+        provider: 'custom',
+        client_id: client.id,
+        token_url: oidc.tokenUrl,
+        refresh: {
+          grant_lifetime_seconds: GRANT_SECONDS,
+          reauth_lead_seconds: LEAD_SECONDS,
+          margin_seconds: 300,
+        },
+      },
+      client.secret,
+    );
+  });
+  afterAll(async () => {
+    await oidc?.close();
+    await dynamo?.close();
+  });
+
+  const mint = async () => {
+    const client = oidc.clients[0];
+    if (client === undefined) throw new Error('no client');
+    const token = await oidc.mintRefreshToken({ clientId: client.id });
+    rememberSecret(token);
+    return token;
+  };
+
+  it('warns once at the lead time, not after rotations, and a reconnect starts a new clock', async () => {
+    const authorizedAt = clock.now();
+    const imported = await core.importConnection(key, { refreshToken: await mint() });
+    const reauthAt = authorizedAt + GRANT_SECONDS * 1000;
+    expect(imported.connection.reauthDueAt).toBe(reauthAt);
+    const warnAt = reauthAt - LEAD_SECONDS * 1000;
+    // The scan is woken at the warning instant at the latest.
+    expect(imported.connection.nextRefreshAt).not.toBeNull();
+    expect(imported.connection.nextRefreshAt ?? Number.POSITIVE_INFINITY).toBeLessThanOrEqual(warnAt);
+
+    // Before the lead: rotations, no warning.
+    const early = await core.refresh(key, { trigger: 'forced' });
+    expect(early.outcome).toBe('refreshed');
+    expect(reauthDue()).toHaveLength(0);
+
+    // Keep-alive refreshes up to the lead time, each a rotation; the due time never passes the warning.
+    for (;;) {
+      const current = await core.store.get(key);
+      const next = current?.nextRefreshAt ?? Number.POSITIVE_INFINITY;
+      expect(next).toBeLessThanOrEqual(Math.max(warnAt, clock.now()));
+      clock.advance(Math.max(0, next - clock.now()));
+      const result = await core.refresh(key, { trigger: 'scheduled' });
+      expect(result.outcome).toBe('refreshed');
+      if (clock.now() >= warnAt) break;
+      expect(reauthDue()).toHaveLength(0);
+    }
+    expect(reauthDue()).toHaveLength(1);
+    const event = reauthDue()[0];
+    const stored = await core.store.get(key);
+    if (stored === null || event === undefined) throw new Error('missing');
+    const view = connectionView(stored);
+    expect(event.body.data.reauth_due_at).toBe(view.reauth_due_at);
+    expect(view.reauth_due_at).toBe(new Date(reauthAt).toISOString());
+    expect(event.body.data.error).toBeNull();
+    expect(stored.reauthWarned).toBe(true);
+    // After the warning the due time is the ordinary schedule again (no tight loop on the past instant).
+    expect(stored.nextRefreshAt ?? 0).toBeGreaterThan(clock.now());
+
+    // Rotations of the same grant never warn again.
+    for (let i = 0; i < 3; i++) {
+      clock.advance(DAY_MS / 2);
+      expect((await core.refresh(key, { trigger: 'forced' })).outcome).toBe('refreshed');
+    }
+    expect(reauthDue()).toHaveLength(1);
+    expect((await core.store.get(key))?.reauthDueAt).toBe(reauthAt);
+
+    // A reconnect (a new grant through the connect flow's import) starts its own clock.
+    const reconnectAt = clock.now();
+    const reconnected = await importCredentials(
+      { ...core.deps, history },
+      (await core.integrations.get(key.integrationId)).integration,
+      key,
+      {
+        accessToken: 'access-after-reconnect',
+        refreshToken: await mint(),
+        expiresAt: clock.now() + 3_600_000,
+        tokenType: 'Bearer',
+        scope: null,
+        raw: {},
+        newGrant: true,
+      },
+    );
+    rememberSecret('access-after-reconnect');
+    expect(reconnected.connection.reauthDueAt).toBe(reconnectAt + GRANT_SECONDS * 1000);
+    expect(reconnected.connection.reauthWarned).toBe(false);
+    clock.advance(DAY_MS);
+    expect((await core.refresh(key, { trigger: 'forced' })).outcome).toBe('refreshed');
+    expect(reauthDue()).toHaveLength(1);
+    expect(oidc.stats().invalidGrant).toBe(0);
+  });
+
+  it('an import with the same refresh token keeps the grant; a different one starts a new clock', async () => {
+    const other: ConnectionKey = { integrationId: key.integrationId, connectionId: 'user-2' };
+    const token = await mint();
+    const authorizedAt = clock.now() - 10 * DAY_MS;
+    const first = await core.importConnection(other, { refreshToken: token });
+    expect(first.connection.reauthDueAt).toBe(clock.now() + GRANT_SECONDS * 1000);
+    // The same grant, told when it was authorized: its clock moves, and it is within the lead now.
+    const same = await importCredentials(
+      core.deps,
+      (await core.integrations.get(key.integrationId)).integration,
+      other,
+      {
+        accessToken: 'a-2',
+        refreshToken: token,
+        expiresAt: clock.now() + 3_600_000,
+        tokenType: 'Bearer',
+        scope: null,
+        raw: {},
+        authorizedAt,
+      },
+    );
+    rememberSecret('a-2');
+    expect(same.connection.reauthDueAt).toBe(authorizedAt + GRANT_SECONDS * 1000);
+    const warned = publisher.events.filter(
+      (e) => e.body.type === 'connection.reauth_due' && e.body.data.connection_id === other.connectionId,
+    );
+    expect(warned).toHaveLength(1);
+    // A different refresh token is a new grant: authorized now, not warned.
+    const fresh = await core.importConnection(other, { refreshToken: await mint() });
+    expect(fresh.connection.reauthDueAt).toBe(clock.now() + GRANT_SECONDS * 1000);
+    expect(fresh.connection.reauthWarned).toBe(false);
+  });
+});
