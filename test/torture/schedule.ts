@@ -236,7 +236,16 @@ const race: fc.Arbitrary<Step> = fc.record({
   w: worker,
   trigger: fc.constantFrom('tick' as const, 'force' as const, 'token' as const),
   at: fc.constantFrom('after_lease' as const, 'after_provider_answer' as const, 'before_commit' as const),
-  inner: fc.array(step, { minLength: 1, maxLength: 5 }),
+  // Biased towards what makes a frozen worker dangerous: the connection deleted and re-created,
+  // another worker's refresh, new credentials.
+  inner: fc.array(
+    fc.oneof(
+      { weight: 4, arbitrary: step },
+      { weight: 1, arbitrary: fc.record({ k: fc.constant('recreate' as const), w: worker }) },
+      { weight: 1, arbitrary: fc.record({ k: fc.constant('tick' as const), w: worker }) },
+    ),
+    { minLength: 1, maxLength: 5 },
+  ),
   end: fc.constantFrom('resume' as const, 'resume' as const, 'crash' as const),
 });
 
