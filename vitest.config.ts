@@ -1,8 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Four projects: `unit` (pure logic, fakes at the SDK boundary only), `integration`
+// Five projects: `unit` (pure logic, fakes at the SDK boundary only), `integration`
 // (real dynalite, fauxqs, oidc-provider, real HTTP on loopback), `torture` (a fixed-seed slice of
-// the randomised fault-injection suite) and `infra` (CDK template
+// the randomised fault-injection suite), `browser` (the operator console in headless Chromium) and `infra` (CDK template
 // assertions and cdk-nag on synthesized stacks). `npm test` runs them all.
 export default defineConfig({
   test: {
@@ -36,6 +36,20 @@ export default defineConfig({
           setupFiles: ['test/support/setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 60_000,
+          pool: 'forks',
+        },
+      },
+      {
+        test: {
+          // The operator console in headless Chromium (Debian's `chromium`, driven by
+          // playwright-core); skipped, saying so, where no Chromium is installed.
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          environment: 'node',
+          setupFiles: ['test/support/setup.ts'],
+          globalSetup: ['test/browser/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
           pool: 'forks',
         },
       },

@@ -4,6 +4,7 @@ import { apiKeyRoutes } from './api-keys';
 import { connectRoutes } from './connect';
 import { connectionRoutes } from './connections';
 import { connectionBatchRoutes } from './connections-batch';
+import { consoleRoutes } from './console';
 import { healthRoutes } from './health';
 import { historyRoutes } from './history';
 import { integrationRetryRoutes } from './integration-retry';
@@ -24,6 +25,7 @@ export const routes: readonly AnyRoute<ApiDeps>[] = [
   ...tokenRoutes,
   ...historyRoutes,
   ...connectRoutes,
+  ...consoleRoutes,
   ...apiKeyRoutes,
   ...providerRoutes,
 ];
