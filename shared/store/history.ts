@@ -12,7 +12,7 @@ import { type Attempt, encodeAttempts } from '../history/ring';
 import type { Delivery, HistoryRecorder } from '../ports/history';
 import { ExpressionBuilder, n, s } from './expression';
 import { storeCall } from './sdk-errors';
-import { integrationPk, TTL_ATTRIBUTE } from './table';
+import { TTL_ATTRIBUTE } from './table';
 
 /**
  * History items (api.md v1.1 `GET .../history`), each in the connection's own history partition
@@ -26,11 +26,13 @@ import { integrationPk, TTL_ATTRIBUTE } from './table';
  * | `<ms>#G`                  | new credentials (`g`: `import` / `reconnect`)             |
  * | `<day start ms>#R`        | token reads of a UTC day (`n`, added to), `day`           |
  *
- * Per integration, `pk = I#<integration>`, `sk = S#F#<hour start ms>` counts failures by code
- * (`c_<code>`) for the health route. Every item carries `ttl` (retention; DynamoDB TTL deletes it).
+ * Per integration, `pk = HS#<integration>`, `sk = F#<hour start ms>` counts failures by code
+ * (`c_<code>`) for the health route (outside the integration's partition, which holds its
+ * connections only). Every item carries `ttl` (retention; DynamoDB TTL deletes it).
  */
 export const historyPk = (key: ConnectionKey): string => `H#${key.integrationId}#${key.connectionId}`;
-export const FAILURE_COUNTS_PREFIX = 'S#F#';
+export const FAILURE_COUNTS_PREFIX = 'F#';
+const statsPk = (integrationId: string): string => `HS#${integrationId}`;
 const pad = (ms: number): string => String(Math.max(0, Math.floor(ms))).padStart(15, '0');
 const HOUR_MS = 3_600_000;
 
@@ -83,7 +85,7 @@ export class DynamoHistoryStore implements HistoryRecorder {
     const hour = Math.floor(attempt.at / HOUR_MS) * HOUR_MS;
     const x = new ExpressionBuilder();
     await this.update(
-      integrationPk(key.integrationId),
+      statsPk(key.integrationId),
       `${FAILURE_COUNTS_PREFIX}${pad(hour)}`,
       `ADD ${x.name(`c_${error.code}`)} ${x.value(n(1))} SET ${x.name(TTL_ATTRIBUTE)} = ${x.value(n(ttlSeconds(hour + 2 * 86_400_000)))}`,
       x,
@@ -189,7 +191,7 @@ export class DynamoHistoryStore implements HistoryRecorder {
       this.client.send(
         new QueryCommand({
           TableName: this.options.tableName,
-          KeyConditionExpression: `${x.name('pk')} = ${x.value(s(integrationPk(integrationId)))} AND ${x.name('sk')} BETWEEN ${x.value(s(from))} AND ${x.value(s(`${FAILURE_COUNTS_PREFIX}~`))}`,
+          KeyConditionExpression: `${x.name('pk')} = ${x.value(s(statsPk(integrationId)))} AND ${x.name('sk')} BETWEEN ${x.value(s(from))} AND ${x.value(s(`${FAILURE_COUNTS_PREFIX}~`))}`,
           ...x.attributes(),
         }),
       ),
