@@ -1,5 +1,6 @@
-import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -11,7 +12,7 @@ import {
 } from '../shared/webhooks/retry';
 import { type EnvironmentValues, functionEnvironment } from './environment';
 import { acknowledge } from './nag';
-import { grantTableAccess } from './permissions';
+import { grantPartitionAccess, grantTableAccess } from './permissions';
 import { checkConcurrency, consumeQueue, WorkQueue } from './queues';
 import { ServiceFunction } from './service-function';
 
@@ -121,6 +122,21 @@ export class WebhookDelivery extends Construct {
       ...(props.reservedConcurrency === undefined ? {} : { reservedConcurrency: props.reservedConcurrency }),
     });
     grantTableAccess(this.sender, props.table, ['GetItem']);
+    // api.md v1.1 history: each event's delivery outcome, written in the connections' history
+    // partitions (`H#...`) only, never a connection or an integration.
+    grantPartitionAccess(this.sender, props.table, ['UpdateItem'], ['H#*']);
+    const tableKey = props.table.encryptionKey;
+    if (tableKey !== undefined) {
+      this.sender.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['kms:Encrypt', 'kms:GenerateDataKey'],
+          resources: [tableKey.keyArn],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(props.table).region}.amazonaws.com` },
+          },
+        }),
+      );
+    }
     this.secret.grantRead(this.sender);
     // The event source grants receive, delete and ChangeMessageVisibility (the redelivery schedule).
     consumeQueue(this.sender, this.queue, {

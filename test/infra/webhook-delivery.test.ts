@@ -82,13 +82,19 @@ describe('WebhookDelivery', () => {
     expect(Object.values(secret).map((s) => s.DeletionPolicy)).toEqual(['Retain']);
   });
 
-  it('may read the secret and integrations, change message visibility, and nothing with the envelope key', () => {
+  it('may read the secret and integrations, record delivery outcomes in history partitions, change message visibility, and nothing with the envelope key', () => {
     const statements = statementsOfRole(t, roleOfFunction(sender));
     const actions = statements.flatMap(actionsOf);
     expect(actions).toEqual(
       expect.arrayContaining(['secretsmanager:GetSecretValue', 'sqs:ChangeMessageVisibility']),
     );
-    expect(actions.filter((a) => a.startsWith('dynamodb:'))).toEqual(['dynamodb:GetItem']);
+    expect(actions.filter((a) => a.startsWith('dynamodb:'))).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+    ]);
+    // The delivery outcome (history) is written in history partitions only.
+    const update = statements.find((st) => actionsOf(st).includes('dynamodb:UpdateItem'));
+    expect(JSON.stringify(update)).toContain('"dynamodb:LeadingKeys":["H#*"]');
     const envelopeKey = resource(t, 'AWS::KMS::Key', 'StoreEnvelopeKey').id;
     expect(JSON.stringify(statements)).not.toContain(envelopeKey);
   });
