@@ -102,7 +102,8 @@ export function clocksDeadline(
   const rt = clocks.refreshTokenExpiresAt;
   if (rt !== null) {
     const margin = Math.min(Math.max(settings.marginSeconds * 1000, DAY_MS), Math.max(0, rt - now) / 2);
-    deadline = Math.floor(rt - margin);
+    // A refresh token said to die within a minute is refreshed a minute on, not in a tight loop.
+    deadline = Math.max(Math.floor(rt - margin), now + MIN_DETECTION_ELAPSED_MS);
   }
   if (!warned && clocks.reauthDueAt !== null) {
     const warnAt = reauthWarningAt(settings, clocks.reauthDueAt);

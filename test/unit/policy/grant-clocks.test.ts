@@ -83,6 +83,10 @@ describe('grant clocks', () => {
     expect(clocksDeadline(s, { refreshTokenExpiresAt: null, reauthDueAt: NOW + 10 * DAY }, false, NOW)).toBe(
       NOW + 3 * DAY,
     );
+    // A refresh token said to die at once is refreshed a minute on, not in a loop.
+    expect(clocksDeadline(s, { refreshTokenExpiresAt: NOW + 1_000, reauthDueAt: null }, false, NOW)).toBe(
+      NOW + 60_000,
+    );
     // Warned, or the warning instant already past: no constraint from it.
     expect(
       clocksDeadline(s, { refreshTokenExpiresAt: null, reauthDueAt: NOW + 10 * DAY }, true, NOW),
