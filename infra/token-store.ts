@@ -8,7 +8,13 @@ import {
   Table,
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
-import { ArnPrincipal, type IRole, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import {
+  AccountRootPrincipal,
+  ArnPrincipal,
+  type IRole,
+  PolicyDocument,
+  PolicyStatement,
+} from 'aws-cdk-lib/aws-iam';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { TTL_ATTRIBUTE, tableDefinition } from '../shared/store/table';
@@ -166,8 +172,8 @@ export class TokenStore extends Construct {
     } else if (adopt.envelopeKeyArn !== undefined) {
       this.envelopeKey = Key.fromKeyArn(this, 'AdoptedEnvelopeKey', adopt.envelopeKeyArn);
     } else {
-      // No account-root statement: IAM policies alone (AdministratorAccess, PowerUserAccess) never
-      // reach this key; only the statements below do.
+      // No statement delegating the key to IAM (account root without a principal condition): IAM
+      // policies alone (AdministratorAccess, PowerUserAccess) never reach this key.
       this.envelopeKey = new Key(this, 'EnvelopeKey', {
         description: 'OAuth token refresh service: envelope encryption of tokens and client secrets',
         enableKeyRotation: true,
@@ -251,12 +257,17 @@ export class TokenStore extends Construct {
    * policy names only such roles, so nobody else in the account can decrypt a token.
    */
   addEnvelopeKeyUser(role: IRole): void {
+    // The principal is the account, narrowed to exactly this role by `aws:PrincipalArn`: KMS
+    // validates a role principal when the policy is put, which can fail for a role created moments
+    // earlier in the same deployment, and a role ARN principal turns into an unusable id if the
+    // role is ever recreated. Either way only sessions of this role match; the role's IAM policy
+    // (grantEnvelopeKey) must allow the call as well.
     const statement = new PolicyStatement({
       sid: `Use${this.envelopeKeyPolicy.statementCount}`,
       actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-      principals: [new ArnPrincipal(role.roleArn)],
+      principals: [new AccountRootPrincipal()],
       resources: ['*'],
-      conditions: envelopeKeyConditions(),
+      conditions: { ...envelopeKeyConditions(), ArnEquals: { 'aws:PrincipalArn': role.roleArn } },
     });
     this.envelopeKeyPolicy.addStatements(statement);
   }

@@ -162,23 +162,30 @@ describe('envelope key policy', () => {
   it('grants Decrypt and GenerateDataKey only to the API and refresher roles, with the encryption context', () => {
     const statements = policyOf(dev);
     const users = statements.filter((s) => actionsOf(s).some((a) => a === 'kms:Decrypt' || a === 'kms:*'));
-    expect(users.map((s) => principalsOf(s))).toEqual([
-      [{ 'Fn::GetAtt': [roleId(dev, 'refresher'), 'Arn'] }],
-      [{ 'Fn::GetAtt': [roleId(dev, 'api'), 'Arn'] }],
+    // Each names exactly one role through aws:PrincipalArn (the principal is the account).
+    expect(users.map((s) => (s.Condition as { ArnEquals: Json }).ArnEquals['aws:PrincipalArn'])).toEqual([
+      { 'Fn::GetAtt': [roleId(dev, 'refresher'), 'Arn'] },
+      { 'Fn::GetAtt': [roleId(dev, 'api'), 'Arn'] },
     ]);
     for (const s of users) {
       expect(actionsOf(s).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
       expect(s.Condition).toMatchObject({
         StringEquals: { 'kms:EncryptionContext:service': expect.any(String) },
+        'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': expect.any(Array) },
       });
     }
   });
 
-  it('has no account-root statement and no wildcard action', () => {
-    const text = JSON.stringify(policyOf(dev));
-    expect(text).not.toMatch(/:root/);
-    expect(text).not.toContain('kms:*');
-    for (const s of policyOf(dev)) expect(actionsOf(s).every((a) => !a.endsWith('*'))).toBe(true);
+  it('never delegates the key to IAM: every account-root statement is narrowed to one role', () => {
+    for (const s of policyOf(dev)) {
+      expect(actionsOf(s).every((a) => !a.endsWith('*'))).toBe(true);
+      if (JSON.stringify(principalsOf(s)).includes(':root')) {
+        expect(
+          (s.Condition as { ArnEquals?: Json } | undefined)?.ArnEquals?.['aws:PrincipalArn'],
+        ).toBeDefined();
+      }
+    }
+    expect(JSON.stringify(policyOf(dev))).not.toContain('kms:*');
   });
 
   it('lets key administrators (CDK deploy role + configured) manage but not use the key', () => {
