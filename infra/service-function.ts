@@ -13,6 +13,16 @@ import { acknowledge } from './nag';
  * Lets the ESM bundle load CommonJS dependencies that `require()` Node built-ins: esbuild keeps
  * such calls as `require`, which ESM lacks.
  */
+/** Copies `console/dist` (committed, `npm run build:console`) into the api bundle as `console/`. */
+const CONSOLE_ASSETS_HOOKS = {
+  beforeBundling: (): string[] => [],
+  beforeInstall: (): string[] => [],
+  afterBundling: (inputDir: string, outputDir: string): string[] => [
+    `mkdir -p "${outputDir}/console"`,
+    `cp "${inputDir}/console/dist/console.js" "${inputDir}/console/dist/console.css" "${outputDir}/console/"`,
+  ],
+};
+
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
@@ -105,6 +115,9 @@ export class ServiceFunction extends NodejsFunction {
         },
         forceDockerBundling: false,
         logLevel: LogLevel.ERROR,
+        // The api function serves the operator console (GET /console): its two built files go
+        // beside index.mjs, read from disk at the first request, outside the bundle's size budget.
+        ...(props.name === 'api' ? { commandHooks: CONSOLE_ASSETS_HOOKS } : {}),
       },
     });
     this.functionLogGroup = logGroup;

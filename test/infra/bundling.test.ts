@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { FUNCTION_NAMES, type FunctionName } from '../../infra/functions';
+import { FUNCTION_NAMES, type FunctionName, PROJECT_ROOT } from '../../infra/functions';
 import { ESM_REQUIRE_BANNER, type ServiceFunction } from '../../infra/service-function';
 import { TokenRefreshStack } from '../../infra/stack';
 import { startTestDynalite } from '../support/dynamo';
@@ -97,6 +97,28 @@ describe('function bundles', () => {
       {},
     );
     expect(run.result, run.stderr).toMatchObject({ statusCode: 200, body: JSON.stringify({ status: 'ok' }) });
+  });
+
+  it('the api bundle serves the operator console from the files beside index.mjs', async () => {
+    const dir = bundleOf('api');
+    expect(readFileSync(join(dir, 'console', 'console.js'), 'utf8')).toBe(
+      readFileSync(join(PROJECT_ROOT, 'console', 'dist', 'console.js'), 'utf8'),
+    );
+    const get = (rawPath: string) =>
+      invokeBundledApi(
+        { rawPath, headers: {}, requestContext: { http: { method: 'GET' }, requestId: 'r' } },
+        {},
+      );
+    const page = await get('/console');
+    expect(page.result, page.stderr).toMatchObject({
+      statusCode: 200,
+      headers: { 'content-type': 'text/html; charset=utf-8' },
+    });
+    const script = await get('/console/console.js');
+    expect(script.result, script.stderr).toMatchObject({
+      statusCode: 200,
+      headers: { 'content-type': 'text/javascript; charset=utf-8' },
+    });
   });
 
   it('signs AWS calls with the credentials Lambda puts in the environment (the bundled credential provider)', async () => {
