@@ -60,7 +60,12 @@ export const integrationConfigSchema = z
      * api.md v1.1: a reconnect through the connect flow may authorize a different provider account
      * than the connection's `account_id` (default false: refused with `account_mismatch`).
      */
-    allow_account_change: z.boolean().optional(),
+    allow_account_change: z
+      .boolean()
+      .optional()
+      .describe(
+        "A reconnect through the connect flow may authorize another provider account than the connection's account_id (default false: the callback answers status=error&error=account_mismatch and keeps the stored grant).",
+      ),
   })
   .superRefine((config, ctx) => {
     const problem = configProblem(config);

@@ -105,7 +105,10 @@ export const connectRoutes: readonly AnyRoute<ApiDeps>[] = [
     query: oauthCallbackQuerySchema,
     responses: {
       200: { description: 'Connected (HTML page; the session had no redirect_uri)' },
-      302: { description: "Back to the session's redirect_uri with connection_id and status" },
+      302: {
+        description:
+          "Back to the session's redirect_uri with connection_id and status=success, or status=error&error=<code>: the provider's error, invalid_request, exchange_failed, invalid_id_token, account_mismatch (another provider account authorized; the stored grant is untouched) or server_error",
+      },
       400: { description: 'Invalid, used or expired state, or the flow failed (HTML page)' },
       503: { description: 'Storage unavailable (HTML page)' },
     },

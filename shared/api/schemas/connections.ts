@@ -98,7 +98,12 @@ export const connectionSchema = z
      * api.md v1.1: the provider's account identity recorded at the first connect (an ID token's
      * `iss` and `sub`, as `<iss>|<sub>`), or null when the provider gives none. Never a secret.
      */
-    account_id: z.string().nullable(),
+    account_id: z
+      .string()
+      .nullable()
+      .describe(
+        "The provider account recorded at the first connect (an ID token's iss and sub, as `<iss>|<sub>`); null when the provider gives none. A reconnect by another account is refused (account_mismatch) unless the integration sets allow_account_change.",
+      ),
     /** api.md v1.1: when the current refresh token dies if unused (null when unknown). */
     refresh_token_expires_at: timestampSchema.nullable(),
     /** api.md v1.1: the grant's hard end, which no refresh moves (null when unknown or none). */
