@@ -26,6 +26,14 @@ export interface HttpServerOptions {
   /** @default 'api' */
   readonly functionName?: string;
   readonly logger?: Logger;
+  /**
+   * Routes served beside the API, not by the function (the local operator channel): answers a
+   * request, or undefined to hand it to the API as usual.
+   */
+  readonly localRoutes?: (
+    req: IncomingMessage,
+    body: Buffer,
+  ) => Promise<APIGatewayProxyStructuredResultV2 | undefined>;
 }
 
 export interface LocalHttpServer {
@@ -60,6 +68,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Local
             error: { code: 'payload_too_large', message: `request body exceeds ${maxBodyBytes} bytes` },
           }),
         });
+        return;
+      }
+      const local = await options.localRoutes?.(req, body);
+      if (local !== undefined) {
+        send(res, local);
         return;
       }
       const event = toEvent(req, body);

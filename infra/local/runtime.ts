@@ -6,6 +6,7 @@ import { loadConfig } from '../../shared/config/config';
 import { systemClock } from '../../shared/ports/clock';
 import type { Logger } from '../../shared/ports/logger';
 import { resetRuntime } from '../../shared/runtime';
+import { DynamoApiKeyStore } from '../../shared/store/api-keys';
 import { generateWebhookSecret } from '../../shared/webhooks/signing';
 import { dropScanClaims } from './claims';
 import {
@@ -18,6 +19,7 @@ import {
   type SecretSource,
   WEBHOOK_SECRET_FILE,
 } from './config';
+import { type ControlHandler, controlHandler, wasPaused } from './control';
 import { ensureTable, type LocalDynamo, startDynalite } from './dynalite';
 import { applyEnv, functionEnvironment } from './environment';
 import { invokeScheduler, LOCAL_FUNCTIONS, loadHandlers } from './functions';
@@ -72,6 +74,8 @@ export interface LocalRuntime {
   readonly restoredMessages: number;
   /** Runs the scheduler once (after any run in progress) and resolves with its result. */
   runScanNow(): Promise<unknown>;
+  /** The scan timer: paused and resumed by `npm run ops -- schedule` (through `/local/ops/`). */
+  readonly timer: Pick<ScanTimer, 'status' | 'pause' | 'resume'>;
   /** Stops everything, waits for in-flight work, saves queued messages for the next start. Idempotent. */
   stop(): Promise<void>;
 }
@@ -136,6 +140,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // Listen first (with PORT 0 the port, and so the default PUBLIC_URL, is known only then); requests
     // wait for the api function, which is imported only once the environment is set.
     let resolveApi: (handler: ApiHandler) => void = () => {};
+    // The operator channel (./control.ts) beside the API, wired once the timer runs.
+    let control: ControlHandler | undefined;
     const api = new Promise<ApiHandler>((resolve) => {
       resolveApi = resolve;
     });
@@ -145,6 +151,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       functionName: LOCAL_FUNCTIONS.api.name,
       functionTimeoutMs: LOCAL_FUNCTIONS.api.timeoutMs,
       handler: async (event, context) => (await api)(event, context),
+      localRoutes: async (req, body) => control?.(req, body),
       logger,
     });
     const publicUrl = config.publicUrl ?? parts.http.url;
@@ -180,12 +187,41 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     };
     poll('refresher', queues.refresh, handlers.refresher);
     poll('webhookSender', queues.webhooks, handlers.webhookSender);
+    const paused = await wasPaused(config.dataDir);
     const timer = startScanTimer({
       intervalMs: config.scanIntervalSeconds * 1000,
       run: () => invokeScheduler(handlers.scheduler),
+      paused,
       logger,
     });
     parts.timer = timer;
+    if (paused)
+      logger.warn('scheduled scans are paused (by an operator); resume: npm run ops -- schedule resume');
+    const keys = new DynamoApiKeyStore(parts.dynamo.client, config.tableName, systemClock, {
+      bootstrapAdminSha256: endpoints.adminApiKeySha256,
+    });
+    control = controlHandler({
+      timer,
+      sqs: sqs.client,
+      inspect: (name) => sqs.inspect(name),
+      queues: {
+        refresh: {
+          sourceName: DEFAULT_QUEUE_NAMES.refresh,
+          dlqName: DEFAULT_QUEUE_NAMES.refreshDlq,
+          sourceUrl: queues.refresh.url,
+          dlqUrl: queues.refreshDlq.url,
+        },
+        webhooks: {
+          sourceName: DEFAULT_QUEUE_NAMES.webhooks,
+          dlqName: DEFAULT_QUEUE_NAMES.webhooksDlq,
+          sourceUrl: queues.webhooks.url,
+          dlqUrl: queues.webhooksDlq.url,
+        },
+      },
+      isAdmin: async (key) => (await keys.authenticate(key))?.scopes.includes('admin') === true,
+      dataDir: config.dataDir,
+      logger,
+    });
 
     let stopping: Promise<void> | undefined;
     return {
@@ -211,6 +247,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       dynamo: parts.dynamo.client,
       restoredMessages,
       runScanNow: () => timer.runNow(),
+      timer,
       stop: () => {
         stopping ??= shutdown(parts, logger);
         return stopping;
