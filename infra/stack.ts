@@ -1,5 +1,6 @@
 import { CfnElement, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct, IConstruct } from 'constructs';
+import { STACK_OUTPUTS } from './outputs';
 import { TokenRefreshService, type TokenRefreshServiceProps } from './service';
 
 export interface TokenRefreshStackProps extends StackProps {
@@ -95,6 +96,25 @@ export class TokenRefreshStack extends Stack {
       service.webhooks.secret.secretArn,
       'Secrets Manager secret your webhook receiver verifies signatures with',
     );
+    // What `npm run ops -- schedule|dlq --stack NAME` works on (infra/outputs.ts).
+    output(
+      STACK_OUTPUTS.scheduleName,
+      service.refresh.schedule.scheduleName,
+      'EventBridge Scheduler schedule of the scans (npm run ops -- schedule pause|resume|status)',
+    );
+    output(
+      STACK_OUTPUTS.scheduleGroupName,
+      service.refresh.schedule.scheduleGroup?.scheduleGroupName ?? 'default',
+      'Its schedule group',
+    );
+    const queue = (id: string, value: string, what: string) =>
+      output(id, value, `${what} (npm run ops -- dlq)`);
+    queue(STACK_OUTPUTS.refreshQueueArn, service.refresh.queue.queueArn, 'Refresh queue');
+    queue(STACK_OUTPUTS.refreshDlqUrl, service.refresh.deadLetterQueue.queueUrl, 'Refresh DLQ');
+    queue(STACK_OUTPUTS.refreshDlqArn, service.refresh.deadLetterQueue.queueArn, 'Refresh DLQ');
+    queue(STACK_OUTPUTS.webhookQueueArn, service.webhooks.queue.queueArn, 'Webhook queue');
+    queue(STACK_OUTPUTS.webhookDlqUrl, service.webhooks.deadLetterQueue.queueUrl, 'Webhook DLQ');
+    queue(STACK_OUTPUTS.webhookDlqArn, service.webhooks.deadLetterQueue.queueArn, 'Webhook DLQ');
     output('AlarmTopicArn', service.monitoring.topic.topicArn, 'SNS topic of every alarm');
     output(
       'DashboardUrl',
