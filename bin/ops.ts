@@ -1,13 +1,22 @@
 /**
- * `npm run ops -- <command>`: operator tasks against a running service, over its HTTP API.
+ * `npm run ops -- <command>`: operator tasks against a running service (its HTTP API), the local
+ * runtime (its operator routes, infra/local/control.ts) or a deployed stack (`--stack NAME`).
  *
  *   npm run ops -- import FILE [--integration ID] [--url URL] [--key KEY] [--restart]
  *   npm run ops -- from-nango EXPORT --map PROVIDER_CONFIG_KEY=INTEGRATION_ID... --out FILE
+ *   npm run ops -- keys create|list|revoke ...        [--stack NAME [--region R]]
+ *   npm run ops -- connections list [--status S] [--integration ID]
+ *   npm run ops -- connection show INTEGRATION CONNECTION
+ *   npm run ops -- integration retry INTEGRATION
+ *   npm run ops -- schedule status|pause|resume       [--stack NAME [--region R]]
+ *   npm run ops -- dlq show | dlq redrive refresh|webhooks   [--stack NAME [--region R]]
  *
  * The service and key come from `--url`/`--key`, else `OAUTH_REFRESHER_URL` /
  * `OAUTH_REFRESHER_API_KEY`, else the local runtime holding `DATA_DIR` (its URL from
  * `$DATA_DIR/runtime-url`, else `http://127.0.0.1:$PORT`; the admin key from `$DATA_DIR/api-key`).
  * Prefer the environment for the key: a command line is visible to other users of the machine.
+ * `schedule` and `dlq` with `--stack` use AWS directly (the stack's outputs name the schedule and
+ * queues) with the operator's AWS credentials; without it, the local runtime.
  * Commands are a table: add one with its options, usage and run function.
  */
 import { readFile } from 'node:fs/promises';
@@ -16,8 +25,36 @@ import { pathToFileURL } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { API_KEY_FILE } from '../infra/local/config';
 import { RUNTIME_URL_FILE } from '../infra/local/runtime-url';
+import { STACK_OUTPUTS } from '../infra/outputs';
+import { systemClock } from '../shared/ports/clock';
+import { DynamoApiKeyStore } from '../shared/store/api-keys';
+import { apiKeyAdmin, type KeyAdmin, runKeys } from './keys';
+import {
+  type AwsClients,
+  type AwsTarget,
+  awsClients,
+  awsError,
+  output,
+  resolvedRegion,
+  stackOutputs,
+} from './ops/aws';
+import { OpsError } from './ops/errors';
 import { fromNango } from './ops/from-nango';
 import { ImportError, runImport } from './ops/import';
+import {
+  CONNECTION_STATUSES,
+  DLQ_NAMES,
+  dlqRedriveAws,
+  dlqRedriveLocal,
+  dlqShowAws,
+  dlqShowLocal,
+  listConnections,
+  retryIntegration,
+  type ScheduleAction,
+  scheduleAws,
+  scheduleLocal,
+  showConnection,
+} from './ops/operate';
 
 /** Where the CLI writes: stdout for results, stderr for progress and problems. */
 export interface CliIo {
@@ -31,6 +68,8 @@ export interface OpsContext {
   /** Aborted on Ctrl-C: an import stops reading, records what was acknowledged, and can resume. */
   readonly signal?: AbortSignal;
   readonly fetch?: typeof globalThis.fetch;
+  /** The AWS clients for `--stack` commands (tests pass their own). @default {@link awsClients} */
+  readonly aws?: (region: string | undefined) => AwsClients;
 }
 
 type Values = Record<string, string | boolean | Array<string | boolean> | undefined>;
@@ -50,7 +89,7 @@ class UsageError extends Error {
 
 const str = (v: Values[string]) => (typeof v === 'string' && v !== '' ? v : undefined);
 
-const COMMANDS: Readonly<Record<string, Command>> = {
+const BASE_COMMANDS: Readonly<Record<string, Command>> = {
   import: {
     usage: `import FILE [--integration ID] [--url URL] [--key KEY] [--restart] [--concurrency N]
       Streams an NDJSON file (one connection a line: {"integration_id"?, "connection_id", ...the import
@@ -149,19 +188,253 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   },
 };
 
+const API_OPTIONS = { url: { type: 'string' }, key: { type: 'string' } } as const;
+const STACK_OPTIONS = { stack: { type: 'string' }, region: { type: 'string' } } as const;
+
+/** The API target with the command's `--url`/`--key`, and the context's fetch. */
+async function apiOf(values: Values, ctx: OpsContext) {
+  const target = await targetOf(values, ctx.env);
+  return { ...target, ...(ctx.fetch === undefined ? {} : { fetch: ctx.fetch }) };
+}
+
+/** Runs `fn` with AWS clients for `--stack`/`--region`, destroying them afterwards. */
+async function withAws<T>(
+  values: Values,
+  ctx: OpsContext,
+  fn: (clients: AwsClients, target: AwsTarget) => Promise<T>,
+) {
+  const stack = str(values.stack);
+  if (stack === undefined) throw new UsageError('--stack NAME is required here');
+  const region = str(values.region) ?? str(ctx.env.AWS_REGION) ?? str(ctx.env.AWS_DEFAULT_REGION);
+  const clients = (ctx.aws ?? awsClients)(region);
+  try {
+    return await fn(clients, { stack, region });
+  } finally {
+    clients.destroy();
+  }
+}
+
+const positional = (positionals: readonly string[], count: number, what: string) => {
+  if (positionals.length !== count) throw new UsageError(what);
+  return positionals;
+};
+
+/**
+ * `keys ...`: bin/keys.ts does the work. With `--stack` and no admin key at hand (a fresh
+ * deployment), the key is written straight into the stack's table with the operator's AWS
+ * credentials, as `TABLE_NAME=... npm run keys` does; with a key, through the stack's API.
+ */
+async function keysCommand(
+  sub: 'create' | 'list' | 'revoke',
+  values: Values,
+  positionals: readonly string[],
+  ctx: OpsContext,
+) {
+  if (sub === 'revoke') positional(positionals, 1, 'keys revoke needs exactly one KEY_ID');
+  else positional(positionals, 0, `keys ${sub} takes no positional arguments`);
+  if (
+    sub === 'create' &&
+    (str(values.name) === undefined || !['admin', 'tokens:read'].includes(String(values.scope)))
+  )
+    throw new UsageError('keys create needs --name NAME and --scope admin|tokens:read');
+  const argv = [
+    sub,
+    ...positionals,
+    ...(str(values.name) === undefined ? [] : ['--name', String(values.name)]),
+    ...(str(values.scope) === undefined ? [] : ['--scope', String(values.scope)]),
+    ...(values.json === true ? ['--json'] : []),
+  ];
+  if (str(values.stack) === undefined) {
+    const target = await apiOf(values, ctx);
+    ctx.io.err(`keys: through the API at ${target.url}`);
+    return runKeys(argv, async () => apiKeyAdmin(target.url, target.key, ctx.fetch), ctx.io);
+  }
+  return withAws(values, ctx, async (clients, target) => {
+    const outputs = await stackOutputs(clients, target);
+    const key = str(values.key) ?? str(ctx.env.OAUTH_REFRESHER_API_KEY);
+    if (key !== undefined) {
+      const url = output(outputs, STACK_OUTPUTS.apiUrl, target);
+      ctx.io.err(`keys: through the API of ${target.stack} at ${url}`);
+      return runKeys(argv, async () => apiKeyAdmin(url, key, ctx.fetch), ctx.io);
+    }
+    const table = output(outputs, STACK_OUTPUTS.tableName, target);
+    const region = await resolvedRegion(clients);
+    ctx.io.err(`keys: directly in table ${table} of ${target.stack} (${region}), with your AWS credentials`);
+    const store = new DynamoApiKeyStore(clients.dynamodb, table, systemClock);
+    const mapped =
+      <A extends unknown[], R>(action: string, fn: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        try {
+          return await fn(...args);
+        } catch (error) {
+          const sdk = (error as { cause?: unknown }).cause ?? error;
+          const opsError = awsError(sdk, { stack: target.stack, region, action });
+          throw opsError.code === 'aws_error' ? error : opsError;
+        }
+      };
+    const admin: KeyAdmin = {
+      create: mapped('dynamodb:PutItem', (input) => store.create(input)),
+      list: mapped('dynamodb:Query', () => store.list()),
+      revoke: mapped('dynamodb:UpdateItem', (keyId) => store.revoke(keyId)),
+    };
+    return runKeys(argv, async () => admin, ctx.io);
+  });
+}
+
+const scheduleCommand = (action: ScheduleAction): Command => ({
+  usage: `schedule ${action} [--stack NAME [--region R]]
+      ${
+        action === 'status'
+          ? 'The refresh schedule: state, rate, scans run (locally the timer of npm start).'
+          : action === 'pause'
+            ? 'Stops scheduled refreshing (EventBridge Scheduler State DISABLED; locally the timer, kept\n      across restarts) for a migration or an incident. Token reads still refresh on demand.'
+            : 'Starts scheduled refreshing again.'
+      }`,
+  options: { ...STACK_OPTIONS, ...API_OPTIONS },
+  run: async (values, positionals, ctx) => {
+    positional(positionals, 0, `schedule ${action} takes no positional arguments`);
+    if (str(values.stack) !== undefined)
+      return withAws(values, ctx, (clients, target) => scheduleAws(clients, target, action, ctx.io));
+    return scheduleLocal(await apiOf(values, ctx), action, ctx.io);
+  },
+});
+
+const keysUsage = {
+  create: `keys create --name NAME --scope admin|tokens:read [--json] [--stack NAME [--region R]]
+      Creates an API key, printed once. With --stack and no admin key (OAUTH_REFRESHER_API_KEY or
+      --key): written into the stack's table with your AWS credentials (the first admin key).`,
+  list: 'keys list [--json] [--stack NAME [--region R]]\n      Lists the keys (never the keys themselves).',
+  revoke: 'keys revoke KEY_ID [--stack NAME [--region R]]\n      Revokes a key.',
+} as const;
+
+const OPERATE_COMMANDS: Readonly<Record<string, Command>> = {
+  ...Object.fromEntries(
+    (['create', 'list', 'revoke'] as const).map((sub) => [
+      `keys ${sub}`,
+      {
+        usage: keysUsage[sub],
+        options: {
+          ...API_OPTIONS,
+          ...STACK_OPTIONS,
+          json: { type: 'boolean', default: false },
+          ...(sub === 'create' ? { name: { type: 'string' }, scope: { type: 'string' } } : {}),
+        },
+        run: (values, positionals, ctx) => keysCommand(sub, values, positionals, ctx),
+      } satisfies Command,
+    ]),
+  ),
+  'connections list': {
+    usage: `connections list [--status needs_reauth|failing|active] [--integration ID] [--limit N] [--json]
+      Connections with their last error (default: up to 100).`,
+    options: {
+      ...API_OPTIONS,
+      status: { type: 'string' },
+      integration: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    run: async (values, positionals, ctx) => {
+      positional(positionals, 0, 'connections list takes no positional arguments');
+      const status = str(values.status);
+      if (status !== undefined && !(CONNECTION_STATUSES as readonly string[]).includes(status))
+        throw new UsageError(`--status must be one of ${CONNECTION_STATUSES.join(', ')}`);
+      const limit = str(values.limit) === undefined ? 100 : Number(values.limit);
+      if (!(Number.isInteger(limit) && limit >= 1 && limit <= 100_000))
+        throw new UsageError('--limit must be an integer from 1 to 100000');
+      return listConnections(
+        await apiOf(values, ctx),
+        {
+          ...(status === undefined ? {} : { status }),
+          ...(str(values.integration) === undefined ? {} : { integration: String(values.integration) }),
+          limit,
+        },
+        ctx.io,
+        values.json === true,
+      );
+    },
+  },
+  'connection show': {
+    usage: `connection show INTEGRATION CONNECTION [--history N] [--json]
+      One connection: status, token clocks, the last error, the next step and its recent history.`,
+    options: { ...API_OPTIONS, history: { type: 'string' }, json: { type: 'boolean', default: false } },
+    run: async (values, positionals, ctx) => {
+      const [iid, cid] = positional(positionals, 2, 'connection show needs INTEGRATION and CONNECTION');
+      const history = str(values.history) === undefined ? 10 : Number(values.history);
+      if (!(Number.isInteger(history) && history >= 1 && history <= 500))
+        throw new UsageError('--history must be an integer from 1 to 500');
+      return showConnection(
+        await apiOf(values, ctx),
+        iid as string,
+        cid as string,
+        history,
+        ctx.io,
+        values.json === true,
+      );
+    },
+  },
+  'integration retry': {
+    usage: `integration retry INTEGRATION
+      After fixing an integration's client credentials: its held connections are due on the next scan.`,
+    options: { ...API_OPTIONS },
+    run: async (values, positionals, ctx) => {
+      const [iid] = positional(positionals, 1, 'integration retry needs exactly one INTEGRATION');
+      return retryIntegration(await apiOf(values, ctx), iid as string, ctx.io);
+    },
+  },
+  'schedule status': scheduleCommand('status'),
+  'schedule pause': scheduleCommand('pause'),
+  'schedule resume': scheduleCommand('resume'),
+  'dlq show': {
+    usage: `dlq show [--json] [--stack NAME [--region R]]
+      Depth of the refresh and webhook DLQs (locally with each message's ids; on AWS the last redrive).`,
+    options: { ...API_OPTIONS, ...STACK_OPTIONS, json: { type: 'boolean', default: false } },
+    run: async (values, positionals, ctx) => {
+      positional(positionals, 0, 'dlq show takes no positional arguments');
+      if (str(values.stack) !== undefined)
+        return withAws(values, ctx, (clients, target) =>
+          dlqShowAws(clients, target, ctx.io, values.json === true),
+        );
+      return dlqShowLocal(await apiOf(values, ctx), ctx.io, values.json === true);
+    },
+  },
+  'dlq redrive': {
+    usage: `dlq redrive refresh|webhooks [--stack NAME [--region R]]
+      Moves a DLQ's messages back to its source queue (on AWS an SQS message move task).`,
+    options: { ...API_OPTIONS, ...STACK_OPTIONS },
+    run: async (values, positionals, ctx) => {
+      const [name] = positional(positionals, 1, `dlq redrive needs one of ${DLQ_NAMES.join(', ')}`);
+      const dlq = DLQ_NAMES.find((n) => n === name);
+      if (dlq === undefined)
+        throw new UsageError(`dlq redrive needs one of ${DLQ_NAMES.join(', ')}, not ${name}`);
+      if (str(values.stack) !== undefined)
+        return withAws(values, ctx, (clients, target) => dlqRedriveAws(clients, target, dlq, ctx.io));
+      return dlqRedriveLocal(await apiOf(values, ctx), dlq, ctx.io);
+    },
+  },
+};
+
+const COMMANDS: Readonly<Record<string, Command>> = { ...BASE_COMMANDS, ...OPERATE_COMMANDS };
+
 export const USAGE = `usage: npm run ops -- <command>\n${Object.entries(COMMANDS)
   .map(([name, c]) => `  ${name} ${c.usage.slice(name.length + 1)}`)
   .join('\n')}
 Service and key: --url/--key, else OAUTH_REFRESHER_URL/OAUTH_REFRESHER_API_KEY, else the local
-runtime holding DATA_DIR (its URL from $DATA_DIR/runtime-url, its key from $DATA_DIR/api-key).`;
+runtime holding DATA_DIR (its URL from $DATA_DIR/runtime-url, its key from $DATA_DIR/api-key).
+AWS (--stack): your AWS credentials as for the AWS CLI (AWS_PROFILE, ...); --region, else AWS_REGION.`;
 
 /** Runs one command line; returns the exit code. Never prints a key or token. */
 export async function runOps(argv: readonly string[], ctx: OpsContext): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    (name === undefined ? ctx.io.err : ctx.io.out)(USAGE);
-    return name === undefined ? EXIT.usage : EXIT.ok;
+  const [first, ...afterFirst] = argv;
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    (first === undefined ? ctx.io.err : ctx.io.out)(USAGE);
+    return first === undefined ? EXIT.usage : EXIT.ok;
   }
+  // Two-word commands (`schedule pause`) first, then one-word ones (`import`).
+  const second = afterFirst[0];
+  const pair = second === undefined ? undefined : `${first} ${second}`;
+  const twoWords = pair !== undefined && COMMANDS[pair] !== undefined;
+  const name = twoWords ? (pair as string) : first;
+  const rest = twoWords ? afterFirst.slice(1) : afterFirst;
   const command = COMMANDS[name];
   if (command === undefined) {
     ctx.io.err(`unknown command: ${name}\n${USAGE}`);
@@ -183,7 +456,7 @@ export async function runOps(argv: readonly string[], ctx: OpsContext): Promise<
       ctx.io.err(`${(error as Error).message}\n${USAGE}`);
       return EXIT.usage;
     }
-    const code = error instanceof ImportError ? ` [${error.code}]` : '';
+    const code = error instanceof ImportError || error instanceof OpsError ? ` [${error.code}]` : '';
     ctx.io.err(`ops ${name}${code}: ${error instanceof Error ? error.message : String(error)}`);
     return EXIT.failed;
   }
