@@ -22,7 +22,13 @@ export function withGrantClocks(
     Partial<Pick<Connection, 'status'>>,
   patch: ConnectionPatch,
   clocks: GrantClocks,
-  state: { readonly warned: boolean; readonly settings: RefreshSettings; readonly now: number },
+  state: {
+    readonly warned: boolean;
+    readonly settings: RefreshSettings;
+    readonly now: number;
+    /** False for failures: their backoff (a Retry-After above all) alone sets the due time. */
+    readonly schedule?: boolean;
+  },
 ): ConnectionPatch {
   const { settings, now } = state;
   const warn =
@@ -47,7 +53,8 @@ export function withGrantClocks(
     );
   }
   const warned = state.warned || warn;
-  const scheduled = patch.status !== 'needs_reauth' && patch.nextRefreshAt !== null;
+  const scheduled =
+    state.schedule !== false && patch.status !== 'needs_reauth' && patch.nextRefreshAt !== null;
   return {
     ...patch,
     refreshTokenExpiresAt: clocks.refreshTokenExpiresAt,

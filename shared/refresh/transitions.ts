@@ -165,6 +165,7 @@ export function failurePatch(
     warned: connection.reauthWarned === true,
     settings: ctx.settings,
     now: ctx.now,
+    schedule: false,
   });
 }
 

@@ -7,6 +7,7 @@ import { ManualClock } from '../support/clock';
 import { type Core, createCore, RecordingPublisher } from '../support/core';
 import { startTestDynalite, type TestDynamo } from '../support/dynamo';
 import { type OidcHarness, startOidcProvider } from '../support/oidc';
+import { startProviderDouble } from '../support/provider-double';
 import { rememberSecret } from '../support/secrets';
 
 const DAY_MS = 86_400_000;
@@ -136,6 +137,49 @@ describe('grant lifecycle (reauth_due)', () => {
     expect((await core.refresh(key, { trigger: 'forced' })).outcome).toBe('refreshed');
     expect(reauthDue()).toHaveLength(1);
     expect(oidc.stats().invalidGrant).toBe(0);
+  });
+
+  it('a failing grant is warned in a failure write without a transition, and its Retry-After still holds', async () => {
+    const double = await startProviderDouble({ mode: 'strict_local' });
+    try {
+      const iid = 'double-life';
+      await core.putIntegration(
+        iid,
+        {
+          provider: 'custom',
+          client_id: 'c',
+          token_url: double.url,
+          refresh: {
+            grant_lifetime_seconds: GRANT_SECONDS,
+            reauth_lead_seconds: LEAD_SECONDS,
+            retry_horizon_seconds: 2_592_000,
+            // A refresh token that dies soon must not pull a retry before the provider's Retry-After.
+            refresh_token_idle_seconds: 120,
+          },
+        },
+        'double-secret',
+      );
+      const k: ConnectionKey = { integrationId: iid, connectionId: 'u' };
+      const token = double.mintFamily();
+      rememberSecret(token);
+      await core.importConnection(k, { refreshToken: token });
+      const limited = { mode: 'status', status: 429, body: { error: 'slow_down' } } as const;
+      double.setMode({ ...limited, headers: { 'retry-after': '600' } });
+      // Outside the lead: active → failing, one refresh_failed, no warning.
+      await core.refresh(k, { trigger: 'forced' });
+      clock.advance(LEAD_SECONDS * 1000 + DAY_MS);
+      // Inside the lead: failing → failing carries the warning; the due time keeps the Retry-After.
+      const before = publisher.events.length;
+      const failed = await core.refresh(k, { trigger: 'forced' });
+      expect(failed.outcome).toBe('failed');
+      const added = publisher.events.slice(before).map((e) => e.body.type);
+      expect(added).toEqual(['connection.reauth_due']);
+      const stored = await core.store.get(k);
+      expect(stored?.status).toBe('failing');
+      expect(stored?.nextRefreshAt ?? 0).toBeGreaterThanOrEqual(clock.now() + 600_000);
+    } finally {
+      await double.close();
+    }
   });
 
   it('an import with the same refresh token keeps the grant; a different one starts a new clock', async () => {
