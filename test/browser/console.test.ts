@@ -92,8 +92,13 @@ describe.skipIf(!HAVE_CHROMIUM)('operator console in headless Chromium', () => {
     await page.getByLabel('API key').fill(key);
     await page.getByRole('button', { name: 'Sign in' }).click();
   }
-  const shot = async (page: Page, name: string) => {
-    if (SCREENSHOTS !== undefined) await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+  /** The README's screenshots (`CONSOLE_SCREENSHOTS=docs npx vitest run --project browser`): the page's content only. */
+  const shot = async (page: Page, name: string, height?: number) => {
+    if (SCREENSHOTS === undefined) return;
+    const size = page.viewportSize();
+    await page.setViewportSize({ width: 1100, height: height ?? 300 });
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: height === undefined });
+    if (size !== null) await page.setViewportSize(size);
   };
 
   it('serves the page with a strict CSP and its own two files only', async () => {
@@ -217,7 +222,7 @@ describe.skipIf(!HAVE_CHROMIUM)('operator console in headless Chromium', () => {
     await page.getByRole('link', { name: 'Providers' }).click();
     await page.getByRole('cell', { name: /Xero/ }).waitFor();
     expect(await page.locator('table.providers tbody tr').count()).toBeGreaterThan(50);
-    await shot(page, 'console-providers');
+    await shot(page, 'console-providers', 520);
     await page.close();
   });
 
