@@ -34,6 +34,8 @@ export class SdkFaultPlan {
   private readonly queue: SdkFault[] = [];
   /** Faults that fired, by kind. */
   readonly fired: Record<SdkFaultKind, number> = { throttle: 0, timeout: 0, lost_response: 0 };
+  /** Writes (UpdateItem) applied whose response was then dropped. */
+  lostWrites = 0;
   observer: ((attempt: SdkAttempt) => void) | undefined;
 
   add(fault: SdkFault): void {
@@ -56,6 +58,7 @@ export class SdkFaultPlan {
     fault.times = (fault.times ?? 1) - 1;
     if (fault.times <= 0) this.queue.splice(index, 1);
     this.fired[fault.kind] += 1;
+    if (fault.kind === 'lost_response' && command === 'UpdateItem') this.lostWrites += 1;
     return fault;
   }
 }

@@ -317,7 +317,13 @@ class World {
     if (key?.pk?.S !== pk || key.sk?.S !== sk) return;
     if (attempt.output === undefined) return;
     if (attempt.command === 'DeleteItem') {
-      this.writes.push({ seq: this.writeSeq++, kind: 'delete', connection: null, lost: attempt.lost });
+      this.writes.push({
+        seq: this.writeSeq++,
+        kind: 'delete',
+        connection: null,
+        lost: attempt.lost,
+        grantless: false,
+      });
       return;
     }
     if (attempt.command !== 'UpdateItem') return;
@@ -332,7 +338,13 @@ class World {
         `a write left an item that does not decode: ${errorName(error)} ${zodPaths(error)}`,
       );
     }
-    this.writes.push({ seq: this.writeSeq++, kind: 'update', connection, lost: attempt.lost });
+    this.writes.push({
+      seq: this.writeSeq++,
+      kind: 'update',
+      connection,
+      lost: attempt.lost,
+      grantless: this.exists && this.grant === null,
+    });
   }
 
   // ---- failpoints -------------------------------------------------------------------------
@@ -727,7 +739,7 @@ class World {
   private async forceStep(worker: Worker): Promise<void> {
     const before = await this.snapshot();
     const callsBefore = this.provider.calls.length;
-    const lostBefore = worker.plan.fired.lost_response;
+    const lostBefore = worker.plan.lostWrites;
     const result = await this.call(worker, 'refreshConnection', {});
     if (before === null) return;
     const now = this.sim.t;
@@ -760,7 +772,7 @@ class World {
         'a forced refresh during backoff (no Retry-After in force) answered 503 without calling the provider',
       );
     }
-    if (!result.ok && worker.plan.fired.lost_response > lostBefore && isStaleFence(result.error)) {
+    if (!result.ok && worker.plan.lostWrites > lostBefore && isStaleFence(result.error)) {
       this.violate(
         'lost_commit_not_recognised',
         'a commit whose response was lost was reported as a stale fence',
@@ -811,7 +823,13 @@ class World {
     if (!deleted.ok) return;
     this.exists = false;
     this.grant = null;
-    this.writes.push({ seq: this.writeSeq++, kind: 'delete', connection: null, lost: false });
+    this.writes.push({
+      seq: this.writeSeq++,
+      kind: 'delete',
+      connection: null,
+      lost: false,
+      grantless: false,
+    });
     await this.importGrant(worker, 'new', true);
   }
 
