@@ -50,14 +50,8 @@ describe('npm run ops against the local runtime: keys, connections, integration 
     return { code, out: out.join('\n'), err: err.join('\n') };
   };
 
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ops-operate-'));
-    provider = createServer((_req, res) => {
-      res.writeHead(401, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: 'invalid_client', error_description: 'unknown client' }));
-    });
-    await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
-    rt = await startLocalRuntime({
+  const start = () =>
+    startLocalRuntime({
       port: 0,
       dataDir: join(dir, 'data'),
       persist: false,
@@ -65,6 +59,15 @@ describe('npm run ops against the local runtime: keys, connections, integration 
       env: { LOG_LEVEL: 'ERROR' },
       log: () => undefined,
     });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ops-operate-'));
+    provider = createServer((_req, res) => {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'invalid_client', error_description: 'unknown client' }));
+    });
+    await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
+    rt = await start();
     rememberSecret(rt.apiKey, rt.webhookSecret);
     const port = (provider.address() as AddressInfo).port;
     for (const [id, tokenUrl] of [
@@ -262,5 +265,17 @@ describe('npm run ops against the local runtime: keys, connections, integration 
     // The webhook DLQ was left alone.
     expect(await depth(rt.queues.webhooksDlq)).toBe(1);
     expect((await ops(['dlq', 'redrive', 'everything'])).code).toBe(2);
+  });
+
+  it('a paused schedule stays paused across a restart of the local runtime until resumed', async () => {
+    expect((await ops(['schedule', 'pause'])).code).toBe(0);
+    await rt.stop();
+    rt = await start();
+    expect(rt.timer.status().state).toBe('DISABLED');
+    await until('two ticks after the restart', () => rt.timer.status().ticksWhilePaused >= 2);
+    expect(rt.timer.status().scheduledRuns).toBe(0);
+    expect((await ops(['schedule', 'status'])).out).toContain('DISABLED');
+    expect((await ops(['schedule', 'resume'])).code).toBe(0);
+    await until('a scheduled scan after resume', () => rt.timer.status().scheduledRuns > 0);
   });
 });
