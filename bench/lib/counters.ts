@@ -78,6 +78,7 @@ export function classify(command: string, input: InputShape): string {
       if (input.Item?.pk?.S?.startsWith('SCAN#') === true) return 'PutItem:scan-claims';
       return 'PutItem';
     case 'UpdateItem': {
+      if (pk?.startsWith('H#') === true) return 'UpdateItem:history';
       if (sk === 'I') return 'UpdateItem:integration';
       if (pk === 'KEYS') return 'UpdateItem:api-key';
       const names = new Set(Object.values(input.ExpressionAttributeNames ?? {}));

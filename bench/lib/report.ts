@@ -226,6 +226,30 @@ export function printTable(r: BenchResults, print: (line?: string) => void): voi
     print(row(['  + index WCU (derived from the code)', ...both((x) => x.gsi_wcu_per_refresh), '0 / 0'], w));
     print(row(['  = WCU billed', ...both((x) => x.wcu_per_refresh_billed), ''], w));
     print(row(['  by write: scan claims / lease / commit', ...both((x) => writesBy(x)), ''], w));
+    print(
+      row(
+        [
+          'steady state (history rings full): item leased max',
+          ...both((x) => (x.steady_state === undefined ? '–' : `${x.steady_state.item_bytes_leased_max}`)),
+          '',
+        ],
+        w,
+      ),
+    );
+    print(
+      row(
+        [
+          '  WCU billed (of it history) → USD/M refreshes',
+          ...both((x) =>
+            x.steady_state === undefined
+              ? '–'
+              : `${x.steady_state.wcu_per_refresh_billed} (${x.steady_state.history_wcu_per_refresh}) → ${usd(x.steady_state.usd_per_million_refreshes)}`,
+          ),
+          '',
+        ],
+        w,
+      ),
+    );
     print(row(['DynamoDB RCU (scan queries)', ...both((x) => x.rcu_per_refresh), ''], w));
     print(
       row(

@@ -17,7 +17,9 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { handler as apiHandler } from '../../functions/api/handler';
 import { lambdaContext } from '../../infra/local/context';
 import { localSqsClient } from '../../infra/local/sqs';
+import { RING_CAPACITY } from '../../shared/history/ring';
 import type { EnvelopeKeyring } from '../../shared/keyring/envelope-keyring';
+import { refreshConnection } from '../../shared/refresh/refresh-connection';
 import { connectionSk, integrationPk } from '../../shared/store/table';
 import { type DynamoSnapshot, sqsWorkRequests, totals } from '../lib/counters';
 import { itemSize, writeUnits } from '../lib/item-size';
@@ -91,6 +93,20 @@ export interface WorkloadCost {
     wcu_per_refresh: number;
     sqs_requests_per_refresh: number;
     lambda_ms_per_record: number;
+    usd_per_million_refreshes: number;
+  };
+  /**
+   * The same connections refreshed again and again (every one `rounds` times), so the history ring
+   * of each item fills and spills (api.md v1.1 history): what a fleet costs in steady state.
+   */
+  steady_state: {
+    refreshes_counted: number;
+    /** The largest item while leased, with a full ring. */
+    item_bytes_leased_max: number;
+    wcu_per_refresh: number;
+    /** History items written per refresh (the ring's spills). */
+    history_wcu_per_refresh: number;
+    wcu_per_refresh_billed: number;
     usd_per_million_refreshes: number;
   };
   token_read: {
@@ -207,6 +223,12 @@ export async function runCost(svc: Service, workload: Workload, options: CostOpt
     progress(`cost/${workload.name}: ${options.reads} token reads through the api handler`);
     const reads = await countedReads(svc, integration, pipelineIds, options.reads);
 
+    // 6. Steady state: rings full, spilling.
+    progress(
+      `cost/${workload.name}: steady state, ${STEADY_CONNECTIONS} connections × ${STEADY_ROUNDS} refreshes`,
+    );
+    const steady = await steadyState(svc, integration, pipelineIds.slice(0, STEADY_CONNECTIONS));
+
     const n = Math.max(1, counted.refreshes);
     const t = totals(counted.dynamo);
     const ops: Record<string, { calls: number; units: number }> = {};
@@ -292,11 +314,65 @@ export async function runCost(svc: Service, workload: Workload, options: CostOpt
         lambda_ms_per_record: FLOOR_LAMBDA_MS,
         usd_per_million_refreshes: million(floorUsd),
       },
+      steady_state: (() => {
+        const sn = Math.max(1, steady.refreshes);
+        const st = totals(steady.dynamo);
+        const history = (steady.dynamo['UpdateItem:history']?.units ?? 0) / sn;
+        const commits = steady.dynamo['UpdateItem:commit']?.calls ?? 0;
+        const billed = (st.writeUnits + 2 * commits) / sn;
+        const dynamoUsd = billed * PRICES.dynamodb.writeRequestUnit + rcu * PRICES.dynamodb.readRequestUnit;
+        return {
+          refreshes_counted: steady.refreshes,
+          item_bytes_leased_max: steady.maxItemBytes + leaseExtra,
+          wcu_per_refresh: round(st.writeUnits / sn, 3),
+          history_wcu_per_refresh: round(history, 3),
+          wcu_per_refresh_billed: round(billed, 3),
+          usd_per_million_refreshes: million(usd.total - usd.dynamodb + dynamoUsd),
+        };
+      })(),
       token_read: tokenReadCost(reads, options.memory.apiMb),
     };
   } finally {
     await stub.close();
   }
+}
+
+/** Steady state: this many connections, each refreshed this many times (rings fill and spill). */
+const STEADY_CONNECTIONS = 100;
+const STEADY_ROUNDS = 12;
+
+async function steadyState(
+  svc: Service,
+  integration: string,
+  ids: readonly string[],
+): Promise<{ refreshes: number; dynamo: DynamoSnapshot; maxItemBytes: number }> {
+  const { rt, local } = svc;
+  // Not counted: the first rounds fill the rings.
+  const round = async () =>
+    runPool(ids.length, 4, async (i) => {
+      const result = await refreshConnection(
+        rt.refresh,
+        { integrationId: integration, connectionId: ids[i] ?? '' },
+        { trigger: 'forced' },
+      );
+      if (result.outcome !== 'refreshed') throw new Error(`steady state: ${result.outcome}`);
+    });
+  for (let r = 0; r < RING_CAPACITY; r++) await round();
+  svc.dynamo.reset();
+  for (let r = 0; r < STEADY_ROUNDS; r++) await round();
+  const dynamo = svc.dynamo.snapshot();
+  let maxItemBytes = 0;
+  for (const id of ids) {
+    const item = await rt.dynamo.send(
+      new GetItemCommand({
+        TableName: local.tableName,
+        Key: { pk: { S: integrationPk(integration) }, sk: { S: connectionSk(id) } },
+        ConsistentRead: true,
+      }),
+    );
+    if (item.Item !== undefined) maxItemBytes = Math.max(maxItemBytes, itemSize(item.Item));
+  }
+  return { refreshes: ids.length * STEADY_ROUNDS, dynamo, maxItemBytes };
 }
 
 interface Counted {
