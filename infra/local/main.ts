@@ -86,6 +86,7 @@ function banner(rt: LocalRuntime): string {
     ...(rt.restoredMessages > 0
       ? [`  re-queued      ${rt.restoredMessages} queued message(s) saved at the last stop`]
       : []),
+    `  console        ${rt.url}/console  (sign in with the admin API key)`,
     '',
     `  try: curl ${rt.url}/health`,
     '  stop: Ctrl-C, or SIGTERM to this process or to npm',
