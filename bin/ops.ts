@@ -191,10 +191,19 @@ const BASE_COMMANDS: Readonly<Record<string, Command>> = {
 const API_OPTIONS = { url: { type: 'string' }, key: { type: 'string' } } as const;
 const STACK_OPTIONS = { stack: { type: 'string' }, region: { type: 'string' } } as const;
 
-/** The API target with the command's `--url`/`--key`, and the context's fetch. */
-async function apiOf(values: Values, ctx: OpsContext) {
-  const target = await targetOf(values, ctx.env);
-  return { ...target, ...(ctx.fetch === undefined ? {} : { fetch: ctx.fetch }) };
+/**
+ * The API target with the command's `--url`/`--key`, and the context's fetch. `stackHint`: the
+ * command also works on a stack, which an operator without a local runtime probably meant.
+ */
+async function apiOf(values: Values, ctx: OpsContext, stackHint = false) {
+  try {
+    const target = await targetOf(values, ctx.env);
+    return { ...target, ...(ctx.fetch === undefined ? {} : { fetch: ctx.fetch }) };
+  } catch (error) {
+    if (stackHint && error instanceof UsageError)
+      throw new UsageError(`${error.message}; for a deployed stack pass --stack NAME [--region REGION]`);
+    throw error;
+  }
 }
 
 /** Runs `fn` with AWS clients for `--stack`/`--region`, destroying them afterwards. */
@@ -245,7 +254,7 @@ async function keysCommand(
     ...(values.json === true ? ['--json'] : []),
   ];
   if (str(values.stack) === undefined) {
-    const target = await apiOf(values, ctx);
+    const target = await apiOf(values, ctx, true);
     ctx.io.err(`keys: through the API at ${target.url}`);
     return runKeys(argv, async () => apiKeyAdmin(target.url, target.key, ctx.fetch), ctx.io);
   }
@@ -295,7 +304,7 @@ const scheduleCommand = (action: ScheduleAction): Command => ({
     positional(positionals, 0, `schedule ${action} takes no positional arguments`);
     if (str(values.stack) !== undefined)
       return withAws(values, ctx, (clients, target) => scheduleAws(clients, target, action, ctx.io));
-    return scheduleLocal(await apiOf(values, ctx), action, ctx.io);
+    return scheduleLocal(await apiOf(values, ctx, true), action, ctx.io);
   },
 });
 
@@ -394,7 +403,7 @@ const OPERATE_COMMANDS: Readonly<Record<string, Command>> = {
         return withAws(values, ctx, (clients, target) =>
           dlqShowAws(clients, target, ctx.io, values.json === true),
         );
-      return dlqShowLocal(await apiOf(values, ctx), ctx.io, values.json === true);
+      return dlqShowLocal(await apiOf(values, ctx, true), ctx.io, values.json === true);
     },
   },
   'dlq redrive': {
@@ -408,7 +417,7 @@ const OPERATE_COMMANDS: Readonly<Record<string, Command>> = {
         throw new UsageError(`dlq redrive needs one of ${DLQ_NAMES.join(', ')}, not ${name}`);
       if (str(values.stack) !== undefined)
         return withAws(values, ctx, (clients, target) => dlqRedriveAws(clients, target, dlq, ctx.io));
-      return dlqRedriveLocal(await apiOf(values, ctx), dlq, ctx.io);
+      return dlqRedriveLocal(await apiOf(values, ctx, true), dlq, ctx.io);
     },
   },
 };

@@ -78,5 +78,32 @@ describe('npm run ops', () => {
   it('lists every command in its usage', () => {
     expect(USAGE).toMatch(/\n {2}import FILE/);
     expect(USAGE).toMatch(/\n {2}from-nango EXPORT/);
+    for (const command of [
+      'keys create',
+      'keys list',
+      'keys revoke',
+      'connections list',
+      'connection show',
+      'integration retry',
+      'schedule status',
+      'schedule pause',
+      'schedule resume',
+      'dlq show',
+      'dlq redrive',
+    ])
+      expect(USAGE).toContain(`\n  ${command} `);
+  });
+
+  it('takes two-word commands, and points at --stack when there is no local runtime', async () => {
+    const nowhere = { DATA_DIR: join(dir, 'nothing-here') };
+    expect((await run(['schedule'], nowhere)).code).toBe(2);
+    expect((await run(['schedule', 'stop'], nowhere)).err).toContain('unknown command: schedule');
+    const local = await run(['schedule', 'pause'], nowhere);
+    expect(local.code).toBe(2);
+    expect(local.err).toContain('no API key');
+    expect(local.err).toContain('for a deployed stack pass --stack NAME [--region REGION]');
+    expect((await run(['connection', 'show', 'only-one'], nowhere)).code).toBe(2);
+    expect((await run(['connections', 'list', '--limit', '0'], nowhere)).code).toBe(2);
+    expect((await run(['keys', 'revoke'], nowhere)).code).toBe(2);
   });
 });
