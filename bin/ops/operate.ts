@@ -253,6 +253,9 @@ export async function scheduleAws(
       `npm run ops -- schedule resume --stack ${target.stack} --region ${region}`,
     ))
       io.out(line);
+    io.out(
+      'The SchedulerSilent alarm fires after 3 schedule periods (at least 5 min) and stays in ALARM until the schedule is resumed: expected.',
+    );
     io.out('A cdk deploy that changes the schedule sets it ENABLED again.');
   } else if (action === 'resume') io.out('Scans run again from the next tick.');
   return 0;

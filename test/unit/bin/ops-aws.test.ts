@@ -115,6 +115,7 @@ describe('npm run ops against a deployed stack (SDK boundary mocked)', () => {
     expect(result.out).toContain('on-demand reads still refresh');
     expect(result.out).toContain(`npm run ops -- schedule resume --stack ${STACK} --region ${REGION}`);
     expect(result.out).toContain('cdk deploy');
+    expect(result.out).toContain('SchedulerSilent alarm');
   });
 
   it('schedule resume sets ENABLED; status and a repeated pause change nothing', async () => {
