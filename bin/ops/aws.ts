@@ -155,7 +155,8 @@ export function awsError(
   if (/AccessDenied|UnauthorizedOperation|AuthorizationError/i.test(name))
     return new OpsError(
       'access_denied',
-      `access denied for ${context.action} in ${region}: the credentials need that permission (${message})`,
+      `access denied for ${context.action} in ${region}: the credentials need that permission` +
+        `${context.action === 'scheduler:UpdateSchedule' ? " and iam:PassRole on the schedule's role" : ''} (${message})`,
       { cause: error },
     );
   const network = (error as { code?: string; cause?: { code?: string } })?.code ?? '';
