@@ -253,6 +253,61 @@ describe('connect flow through the local runtime', () => {
     receiver.verify(webhook, local.webhookSecret);
   });
 
+  it('a reconnect is a new grant: its own reauth_due_at, warned afresh, the old warning not repeated', async () => {
+    const lifeIntegration = `${INTEGRATION}-life`;
+    const lifetime = 30 * 86_400;
+    await putIntegration(lifeIntegration, {
+      authorization_url: oidc.authorizationUrl,
+      scopes: ['openid', 'offline_access'],
+      authorization_params: { prompt: 'consent', ui_locales: 'en' },
+      client_auth: 'client_secret_basic',
+      refresh: { grant_lifetime_seconds: lifetime, reauth_lead_seconds: 7 * 86_400 },
+    });
+    const connectionId = newId('life');
+    const key = { integrationId: lifeIntegration, connectionId };
+    const refreshToken = await oidc.mintRefreshToken({ clientId: client().id });
+    rememberSecret(refreshToken);
+    const { integration } = await rt.integrations.get(lifeIntegration);
+    // Authorized 25 days ago: within the 7-day lead of its 30-day end, warned at once.
+    const authorizedAt = Date.now() - 25 * 86_400_000;
+    const imported = await importCredentials({ ...rt, random: Math.random }, integration, key, {
+      accessToken: `initial-${randomBytes(12).toString('hex')}`,
+      refreshToken,
+      expiresAt: Date.now() + 600_000,
+      tokenType: 'Bearer',
+      scope: null,
+      raw: {},
+      authorizedAt,
+    });
+    expect(imported.connection.reauthDueAt).toBe(authorizedAt + lifetime * 1000);
+    const warnings = () =>
+      receiver.delivered(
+        (w) => w.event.type === 'connection.reauth_due' && w.event.data.connection_id === connectionId,
+      );
+    await eventually(() => warnings().length > 0, 15_000, 'connection.reauth_due');
+
+    const session = (
+      await post('/v1/connect-sessions', { integration_id: lifeIntegration, connection_id: connectionId })
+    ).json as unknown as Session;
+    const before = Date.now();
+    const res = await callback(await authorize(session));
+    expect(res.status).toBe(200);
+    const connection = await rt.store.get(key);
+    expect(connection?.reauthWarned).toBe(false);
+    expect(connection?.reauthDueAt ?? 0).toBeGreaterThanOrEqual(before + lifetime * 1000);
+    expect(connection?.reauthDueAt ?? 0).toBeLessThanOrEqual(Date.now() + lifetime * 1000);
+    const refreshed = await refreshConnection(rt.refresh, key, { trigger: 'forced' });
+    expect(refreshed.outcome).toBe('refreshed');
+    if (refreshed.outcome === 'refreshed')
+      rememberSecret(refreshed.secrets.access_token, refreshed.secrets.refresh_token);
+    await new Promise((resolve) => setTimeout(resolve, 1_500)); // a second warning would have arrived
+    expect(warnings()).toHaveLength(1);
+    expect(warnings()[0]?.event.data).toMatchObject({
+      reauth_due_at: new Date(authorizedAt + lifetime * 1000).toISOString(),
+      error: null,
+    });
+  });
+
   it('refuses a state used twice, without a second code exchange', async () => {
     const connectionId = newId('reuse');
     const url = await authorize(await createSession(connectionId, APP_REDIRECT));
