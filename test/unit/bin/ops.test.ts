@@ -106,4 +106,46 @@ describe('npm run ops', () => {
     expect((await run(['connections', 'list', '--limit', '0'], nowhere)).code).toBe(2);
     expect((await run(['keys', 'revoke'], nowhere)).code).toBe(2);
   });
+
+  it('connection show degrades gracefully when the service has no history route (404)', async () => {
+    const view = {
+      integration_id: 'crm',
+      connection_id: 'u1',
+      provider: 'custom',
+      status: 'needs_reauth',
+      access_token_expires_at: null,
+      last_refresh_at: null,
+      next_refresh_at: null,
+      consecutive_failures: 3,
+      last_error: {
+        code: 'revoked',
+        message: 'the grant was revoked',
+        provider_error: 'invalid_grant',
+        at: null,
+      },
+      metadata: {},
+      created_at: '2026-12-01T00:00:00Z',
+      updated_at: '2026-12-01T00:00:00Z',
+    };
+    const fetchStub: typeof fetch = async (input) => {
+      const url = String(input);
+      if (url.endsWith('/v1/integrations/crm/connections/u1'))
+        return new Response(JSON.stringify(view), { status: 200 });
+      return new Response(JSON.stringify({ error: { code: 'not_found', message: 'no route' } }), {
+        status: 404,
+      });
+    };
+    const out: string[] = [];
+    const code = await runOps(['connection', 'show', 'crm', 'u1'], {
+      io: { out: (l) => out.push(l), err: () => undefined },
+      env: { OAUTH_REFRESHER_URL: 'http://127.0.0.1:1', OAUTH_REFRESHER_API_KEY: 'ork_unit-test-key-00000' },
+      fetch: fetchStub,
+    });
+    expect(code).toBe(0);
+    const text = out.join('\n');
+    expect(text).toMatch(/status\s+needs_reauth/);
+    expect(text).toContain('revoked: the grant was revoked');
+    expect(text).toContain('provider said invalid_grant');
+    expect(text).toContain('History: not served by this service');
+  });
 });
