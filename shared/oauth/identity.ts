@@ -3,7 +3,9 @@
  * token of the connect flow's code exchange: `iss` and `sub` (OpenID Connect Core §2: "the `sub`
  * value is unique within the issuer", so the pair names one account everywhere).
  *
- * The signature is not verified, on purpose and within the spec: the ID token comes straight from
+ * This reads the claims; the connect flow then checks the signature against the issuer's JWKS where
+ * it can reach them (./id-token-signature.ts). Where it cannot, the claims are used unverified, on
+ * purpose and within the spec: the ID token comes straight from
  * the provider's token endpoint, in the answer to this service's own authenticated request over
  * TLS (OpenID Connect Core §3.1.3.7, item 6: "If the ID Token is received via direct communication
  * between the Client and the Token Endpoint […], the TLS server validation MAY be used to validate
@@ -17,7 +19,9 @@ export type AccountId = string;
 
 export type AccountIdentity =
   /** `accountId` null: the answer carries no ID token (a plain OAuth 2.0 provider). */
-  | { readonly ok: true; readonly accountId: AccountId | null }
+  | { readonly ok: true; readonly accountId: null }
+  /** `idToken` and `issuer` for a signature check where the issuer's keys can be reached. */
+  | { readonly ok: true; readonly accountId: AccountId; readonly idToken: string; readonly issuer: string }
   /** An ID token is there but unusable: malformed, no `iss`/`sub`, or issued to another client. */
   | { readonly ok: false; readonly reason: string };
 
@@ -45,7 +49,7 @@ export function accountIdentity(raw: Readonly<Record<string, unknown>>, clientId
   }
   const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
   if (!audiences.includes(clientId)) return { ok: false, reason: 'id_token was issued to another client' };
-  return { ok: true, accountId: `${iss}|${sub}` };
+  return { ok: true, accountId: `${iss}|${sub}`, idToken, issuer: iss };
 }
 
 /** The payload of a compact JWS (three base64url parts), or null. The signature is not checked (see above). */

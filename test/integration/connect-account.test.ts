@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKeyDigest } from '../../infra/local/config';
 import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime';
+import { createHttpTransport } from '../../shared/net/http';
+import { checkIdTokenSignature } from '../../shared/oauth/id-token-signature';
 import type { IntegrationConfig } from '../../shared/providers/resolve';
 import { saveIntegration } from '../../shared/refresh/save-integration';
 import { decryptSecrets } from '../../shared/refresh/secrets';
@@ -111,6 +113,17 @@ describe('connect flow: the provider account behind a connection', () => {
     expect(back.searchParams.get('status')).toBe('success');
     const view = await api('GET', '/v1/integrations/strict-account/connections/first');
     expect(view.json.account_id).toBe(`${oidc.issuer}|alice`);
+    // The ID token behind it verifies against the provider's published keys (discovery + JWKS).
+    const idToken = (await stored('strict-account', 'first')).secrets.raw?.id_token;
+    expect(typeof idToken).toBe('string');
+    const transport = createHttpTransport({ allowPrivate: true });
+    try {
+      expect(
+        await checkIdTokenSignature(String(idToken), oidc.issuer, transport, { allowPrivate: true }),
+      ).toBe('verified');
+    } finally {
+      transport.close();
+    }
     const listed = await api('GET', '/v1/connections?integration_id=strict-account');
     expect((listed.json.items as Array<Record<string, unknown>>)[0]?.account_id).toBe(`${oidc.issuer}|alice`);
   });

@@ -1,7 +1,9 @@
 import type * as z from 'zod';
 import type { Config } from '../../config/config';
 import { isServiceError } from '../../errors';
+import { createHttpTransport, type HttpTransport } from '../../net/http';
 import { buildAuthorizationUrl, codeChallengeS256, exchangeAuthorizationCode } from '../../oauth/code';
+import { checkIdTokenSignature } from '../../oauth/id-token-signature';
 import { accountIdentity } from '../../oauth/identity';
 import { resolvePlaceholders } from '../../oauth/placeholders';
 import { importCredentials } from '../../refresh/import-credentials';
@@ -197,6 +199,25 @@ async function complete(deps: ApiDeps, session: ConnectSession, query: CallbackQ
       rt.logger.warn('connect callback: unusable ID token', { ...ids, reason: identity.reason });
       return { error: 'invalid_id_token' };
     }
+    if (identity.accountId !== null) {
+      // Where the issuer publishes keys, the signature must verify; where it cannot be reached, the
+      // token endpoint's own answer over TLS vouches for the claims (OpenID Connect Core §3.1.3.7).
+      const policy = { allowPrivate: rt.config.allowPrivateUrls };
+      const signature = await checkIdTokenSignature(
+        identity.idToken,
+        identity.issuer,
+        jwksTransport(policy),
+        policy,
+      );
+      if (signature === 'invalid') {
+        rt.logger.warn('connect callback: the ID token signature does not verify', ids);
+        return { error: 'invalid_id_token' };
+      }
+      rt.logger.info('connect callback: provider account identified', {
+        ...ids,
+        id_token_signature: signature,
+      });
+    }
     await importCredentials({ ...rt, random: rt.refresh.random, ...historyOf(rt) }, integration, key, {
       accessToken: tokens.accessToken,
       // An answer without a refresh token keeps a stored one that is still good.
@@ -223,6 +244,17 @@ async function complete(deps: ApiDeps, session: ConnectSession, query: CallbackQ
       ? { error: 'invalid_request' }
       : { error: 'server_error', unavailable: true };
   }
+}
+
+const jwksTransports = new Map<boolean, HttpTransport>();
+/** One SSRF-guarded transport per process for discovery and JWKS reads (kept warm like the token endpoint's). */
+function jwksTransport(policy: { allowPrivate: boolean }): HttpTransport {
+  let transport = jwksTransports.get(policy.allowPrivate);
+  if (transport === undefined) {
+    transport = createHttpTransport(policy);
+    jwksTransports.set(policy.allowPrivate, transport);
+  }
+  return transport;
 }
 
 /** api.md: the redirect URI registered with providers. */

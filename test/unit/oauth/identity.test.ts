@@ -7,11 +7,13 @@ const ISS = 'https://accounts.example';
 
 describe('accountIdentity (the ID token of a code exchange)', () => {
   it('is <iss>|<sub> when the ID token names this client in aud (string or list)', () => {
-    expect(accountIdentity({ id_token: jwt({ iss: ISS, sub: 'u-1', aud: 'app' }) }, 'app')).toEqual({
+    expect(accountIdentity({ id_token: jwt({ iss: ISS, sub: 'u-1', aud: 'app' }) }, 'app')).toMatchObject({
       ok: true,
       accountId: `${ISS}|u-1`,
     });
-    expect(accountIdentity({ id_token: jwt({ iss: ISS, sub: 'u-1', aud: ['x', 'app'] }) }, 'app')).toEqual({
+    expect(
+      accountIdentity({ id_token: jwt({ iss: ISS, sub: 'u-1', aud: ['x', 'app'] }) }, 'app'),
+    ).toMatchObject({
       ok: true,
       accountId: `${ISS}|u-1`,
     });
