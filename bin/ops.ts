@@ -70,6 +70,8 @@ export interface OpsContext {
   readonly fetch?: typeof globalThis.fetch;
   /** The AWS clients for `--stack` commands (tests pass their own). @default {@link awsClients} */
   readonly aws?: (region: string | undefined) => AwsClients;
+  /** Waits between polls of a running AWS task (tests pass an instant one). */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 type Values = Record<string, string | boolean | Array<string | boolean> | undefined>;
@@ -407,16 +409,25 @@ const OPERATE_COMMANDS: Readonly<Record<string, Command>> = {
     },
   },
   'dlq redrive': {
-    usage: `dlq redrive refresh|webhooks [--stack NAME [--region R]]
-      Moves a DLQ's messages back to its source queue (on AWS an SQS message move task).`,
-    options: { ...API_OPTIONS, ...STACK_OPTIONS },
+    usage: `dlq redrive refresh|webhooks [--stack NAME [--region R] [--wait]]
+      Moves a DLQ's messages back to its source queue (on AWS an SQS message move task; --wait
+      follows it to the end).`,
+    options: { ...API_OPTIONS, ...STACK_OPTIONS, wait: { type: 'boolean', default: false } },
     run: async (values, positionals, ctx) => {
       const [name] = positional(positionals, 1, `dlq redrive needs one of ${DLQ_NAMES.join(', ')}`);
       const dlq = DLQ_NAMES.find((n) => n === name);
       if (dlq === undefined)
         throw new UsageError(`dlq redrive needs one of ${DLQ_NAMES.join(', ')}, not ${name}`);
       if (str(values.stack) !== undefined)
-        return withAws(values, ctx, (clients, target) => dlqRedriveAws(clients, target, dlq, ctx.io));
+        return withAws(values, ctx, (clients, target) =>
+          dlqRedriveAws(
+            clients,
+            target,
+            dlq,
+            ctx.io,
+            values.wait === true ? (ctx.sleep === undefined ? {} : { sleep: ctx.sleep }) : false,
+          ),
+        );
       return dlqRedriveLocal(await apiOf(values, ctx, true), dlq, ctx.io);
     },
   },

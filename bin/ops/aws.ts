@@ -370,3 +370,45 @@ export async function awsRedrive(clients: AwsClients, target: AwsTarget, name: A
     throw awsError(error, { stack: target.stack, region, action: 'sqs:StartMessageMoveTask' });
   }
 }
+
+/**
+ * Follows the latest move task of a DLQ until it is no longer RUNNING (SQS keeps the task handle only
+ * while it runs, and lists the newest task first). @returns its final status.
+ */
+export async function awsWaitForMove(
+  clients: AwsClients,
+  target: AwsTarget,
+  name: AwsDlqName,
+  options: {
+    readonly sleep?: (ms: number) => Promise<void>;
+    readonly intervalMs?: number;
+    readonly progress?: (moved: number, toMove: number | null) => void;
+  } = {},
+): Promise<NonNullable<AwsDlqStatus['lastMove']>> {
+  const outputs = await stackOutputs(clients, target);
+  const region = await resolvedRegion(clients);
+  const arn = output(outputs, AWS_DLQS[name].dlqArn, target);
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  for (;;) {
+    let answer: unknown;
+    try {
+      answer = await clients.sqs.send(new ListMessageMoveTasksCommand({ SourceArn: arn, MaxResults: 1 }));
+    } catch (error) {
+      throw awsError(error, { stack: target.stack, region, action: 'sqs:ListMessageMoveTasks' });
+    }
+    const last = moveTasksSchema.safeParse(answer).data?.Results?.[0];
+    if (last === undefined) throw new OpsError('aws_error', `no move task listed for the ${name} DLQ`);
+    const moved = last.ApproximateNumberOfMessagesMoved ?? 0;
+    const toMove = last.ApproximateNumberOfMessagesToMove ?? null;
+    if (last.Status !== 'RUNNING')
+      return {
+        status: last.Status ?? 'UNKNOWN',
+        moved,
+        toMove,
+        startedAt: last.StartedTimestamp === undefined ? null : new Date(last.StartedTimestamp).toISOString(),
+        failureReason: last.FailureReason ?? null,
+      };
+    options.progress?.(moved, toMove);
+    await sleep(options.intervalMs ?? 2_000);
+  }
+}

@@ -30,6 +30,7 @@ import {
   awsDlqStatus,
   awsRedrive,
   awsSchedule,
+  awsWaitForMove,
   resolvedRegion,
 } from './aws';
 import { OpsError } from './errors';
@@ -343,14 +344,26 @@ export async function dlqRedriveAws(
   target: AwsTarget,
   name: AwsDlqName,
   io: CliIo,
+  wait: { readonly sleep?: (ms: number) => Promise<void> } | false = false,
 ): Promise<number> {
   const handle = await awsRedrive(clients, target, name);
   io.out(`Started moving the ${name} DLQ's messages back to its queue (SQS message move task ${handle}).`);
   io.out(REDRIVE_NOTE[name]);
+  if (wait === false) {
+    io.out(
+      `Progress: npm run ops -- dlq show --stack ${target.stack}${target.region === undefined ? '' : ` --region ${target.region}`}`,
+    );
+    return 0;
+  }
+  const done = await awsWaitForMove(clients, target, name, {
+    ...(wait.sleep === undefined ? {} : { sleep: wait.sleep }),
+    progress: (moved, toMove) => io.err(`dlq: ${moved}${toMove === null ? '' : ` of ${toMove}`} moved…`),
+  });
   io.out(
-    `Progress: npm run ops -- dlq show --stack ${target.stack}${target.region === undefined ? '' : ` --region ${target.region}`}`,
+    `Move task ${done.status}: ${done.moved}${done.toMove === null ? '' : ` of ${done.toMove}`} message(s) moved` +
+      (done.failureReason === null ? '.' : ` (${done.failureReason}).`),
   );
-  return 0;
+  return done.status === 'COMPLETED' ? 0 : 1;
 }
 
 // ---- text -------------------------------------------------------------------------------------

@@ -149,6 +149,40 @@ describe('npm run ops against a deployed stack (SDK boundary mocked)', () => {
     expect(result.out).toContain('webhook-id');
   });
 
+  it('dlq redrive --wait follows the move task until it completes', async () => {
+    sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'task-handle-2' });
+    sqs
+      .on(ListMessageMoveTasksCommand, { SourceArn: ARN('refresh-dlq') })
+      .resolvesOnce({
+        Results: [
+          { Status: 'RUNNING', ApproximateNumberOfMessagesMoved: 1, ApproximateNumberOfMessagesToMove: 3 },
+        ],
+      })
+      .resolves({
+        Results: [
+          { Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 3, ApproximateNumberOfMessagesToMove: 3 },
+        ],
+      });
+    const out: string[] = [];
+    const err: string[] = [];
+    let slept = 0;
+    const code = await runOps(['dlq', 'redrive', 'refresh', '--wait', ...onStack], {
+      io: { out: (l) => out.push(l), err: (l) => err.push(l) },
+      env: {},
+      sleep: async () => {
+        slept += 1;
+      },
+    });
+    expect(code).toBe(0);
+    expect(slept).toBe(1);
+    expect(err.join('\n')).toContain('1 of 3 moved');
+    expect(out.join('\n')).toContain('Move task COMPLETED: 3 of 3 message(s) moved.');
+    expect(sqs.commandCalls(StartMessageMoveTaskCommand)[0]?.args[0].input).toEqual({
+      SourceArn: ARN('refresh-dlq'),
+      DestinationArn: ARN('refresh'),
+    });
+  });
+
   it('dlq show reports each DLQ depth and its last move task', async () => {
     sqs.on(GetQueueAttributesCommand).resolves({
       Attributes: { ApproximateNumberOfMessages: '3', ApproximateNumberOfMessagesNotVisible: '0' },
