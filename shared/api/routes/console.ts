@@ -60,6 +60,17 @@ export const consoleRoutes: readonly AnyRoute<ApiDeps>[] = [
       headers: { ...SECURITY_HEADERS, 'cache-control': 'no-cache' },
     }),
   }),
+  route<ApiDeps>({
+    operationId: 'getConsoleSlash',
+    summary: 'Redirects `/console/` to the console',
+    tags: ['console'],
+    method: 'GET',
+    path: '/console/',
+    auth: 'public',
+    responses: { 301: { description: 'To /console' } },
+    // Relative, so a custom domain's base path is kept.
+    handle: async () => ({ status: 301, headers: { ...SECURITY_HEADERS, location: '../console' } }),
+  }),
   route<ApiDeps, undefined, z.output<typeof assetQuerySchema>>({
     operationId: 'getConsoleScript',
     summary: 'The console’s script (one ES module)',

@@ -109,6 +109,7 @@ describe('createApiClient', () => {
       'oauthCallback',
       'getOpenApiDocument',
       'getConsole',
+      'getConsoleSlash',
       'getConsoleScript',
       'getConsoleStyles',
     ]);

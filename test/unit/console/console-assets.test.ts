@@ -49,6 +49,15 @@ describe('operator console assets', () => {
     expect(page.html).not.toMatch(/https?:\/\//);
   });
 
+  it('GET /console/ redirects to the console, relative to where it is served', async () => {
+    const found = consoleRoutes.find((r) => r.path === '/console/');
+    const res = (await found?.handle({} as never)) as { status: number; headers: Record<string, string> };
+    expect(res.status).toBe(301);
+    expect(new URL(res.headers.location ?? '', 'https://api.example/base/console/').pathname).toBe(
+      '/base/console',
+    );
+  });
+
   it('serves its script and styles with their types; the versioned URL is cacheable for good', async () => {
     const page = await handle('/console');
     const version = /console\.js\?v=([0-9a-f]{16})/.exec(page.html)?.[1] ?? '';
