@@ -3,6 +3,7 @@ import { connectionView } from '../../shared/api/views';
 import type { ConnectionKey } from '../../shared/domain/ids';
 import { importCredentials } from '../../shared/refresh/import-credentials';
 import { DynamoHistoryStore } from '../../shared/store/history';
+import { listConnections } from '../../shared/store/listing';
 import { ManualClock } from '../support/clock';
 import { type Core, createCore, RecordingPublisher } from '../support/core';
 import { startTestDynalite, type TestDynamo } from '../support/dynamo';
@@ -213,5 +214,21 @@ describe('grant lifecycle (reauth_due)', () => {
     const fresh = await core.importConnection(other, { refreshToken: await mint() });
     expect(fresh.connection.reauthDueAt).toBe(clock.now() + GRANT_SECONDS * 1000);
     expect(fresh.connection.reauthWarned).toBe(false);
+
+    // `reauth_due_before`: only connections whose grant ends before the time given.
+    const due = async (before: number) =>
+      (
+        await listConnections(dynamo.client, table, {
+          integrationId: key.integrationId,
+          reauthDueBefore: before,
+          limit: 50,
+        })
+      ).items.map((c) => c.connectionId);
+    const firstEnd = (await core.store.get(key))?.reauthDueAt ?? 0;
+    const otherEnd = fresh.connection.reauthDueAt ?? 0;
+    expect(firstEnd).toBeLessThan(otherEnd);
+    expect(await due(firstEnd)).toEqual([]);
+    expect(await due(firstEnd + 1)).toEqual([key.connectionId]);
+    expect((await due(otherEnd + 1)).sort()).toEqual([key.connectionId, other.connectionId].sort());
   });
 });
