@@ -769,7 +769,7 @@ class World {
     ) {
       this.violate(
         'backoff_replayed',
-        'a forced refresh during backoff (no Retry-After in force) answered 503 without calling the provider',
+        `a forced refresh during backoff (no Retry-After in force) answered 503 without calling the provider: ${errorName((result as { error: unknown }).error)} ${safeMessage((result as { error: unknown }).error)}`,
       );
     }
     if (!result.ok && worker.plan.lostWrites > lostBefore && isStaleFence(result.error)) {
