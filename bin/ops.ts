@@ -26,6 +26,7 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { API_KEY_FILE } from '../infra/local/config';
 import { RUNTIME_URL_FILE } from '../infra/local/runtime-url';
 import { STACK_OUTPUTS } from '../infra/outputs';
+import { ApiClientError } from '../shared/api/client';
 import { systemClock } from '../shared/ports/clock';
 import { DynamoApiKeyStore } from '../shared/store/api-keys';
 import { apiKeyAdmin, type KeyAdmin, runKeys } from './keys';
@@ -258,7 +259,11 @@ async function keysCommand(
   if (str(values.stack) === undefined) {
     const target = await apiOf(values, ctx, true);
     ctx.io.err(`keys: through the API at ${target.url}`);
-    return runKeys(argv, async () => apiKeyAdmin(target.url, target.key, ctx.fetch), ctx.io);
+    return runKeys(
+      argv,
+      async () => reachable(apiKeyAdmin(target.url, target.key, ctx.fetch), target.url),
+      ctx.io,
+    );
   }
   return withAws(values, ctx, async (clients, target) => {
     const outputs = await stackOutputs(clients, target);
@@ -266,7 +271,7 @@ async function keysCommand(
     if (key !== undefined) {
       const url = output(outputs, STACK_OUTPUTS.apiUrl, target);
       ctx.io.err(`keys: through the API of ${target.stack} at ${url}`);
-      return runKeys(argv, async () => apiKeyAdmin(url, key, ctx.fetch), ctx.io);
+      return runKeys(argv, async () => reachable(apiKeyAdmin(url, key, ctx.fetch), url), ctx.io);
     }
     const table = output(outputs, STACK_OUTPUTS.tableName, target);
     const region = await resolvedRegion(clients);
@@ -290,6 +295,26 @@ async function keysCommand(
     };
     return runKeys(argv, async () => admin, ctx.io);
   });
+}
+
+/** The key admin of an API, saying plainly when nothing answers there. */
+function reachable(admin: KeyAdmin, url: string): KeyAdmin {
+  const said =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await fn(...args);
+      } catch (error) {
+        if (error instanceof ApiClientError && error.status === 0)
+          throw new OpsError(
+            'unreachable',
+            `no answer from ${url}: is the service running there? (A stopped local runtime's keys: npm run keys -- ... works on its DATA_DIR.)`,
+            { cause: error },
+          );
+        throw error;
+      }
+    };
+  return { create: said(admin.create), list: said(admin.list), revoke: said(admin.revoke) };
 }
 
 const scheduleCommand = (action: ScheduleAction): Command => ({

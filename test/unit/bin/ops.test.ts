@@ -105,6 +105,12 @@ describe('npm run ops', () => {
     expect((await run(['connection', 'show', 'only-one'], nowhere)).code).toBe(2);
     expect((await run(['connections', 'list', '--limit', '0'], nowhere)).code).toBe(2);
     expect((await run(['keys', 'revoke'], nowhere)).code).toBe(2);
+    const down = await run(['keys', 'list'], {
+      OAUTH_REFRESHER_URL: 'http://127.0.0.1:9',
+      OAUTH_REFRESHER_API_KEY: 'ork_unit-test-key-00000',
+    });
+    expect(down.code).toBe(1);
+    expect(down.err).toContain('no answer from http://127.0.0.1:9: is the service running there?');
   });
 
   it('connection show degrades gracefully when the service has no history route (404)', async () => {
