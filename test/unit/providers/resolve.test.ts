@@ -128,8 +128,35 @@ describe('resolveIntegration', () => {
   );
 
   it('uses the default refresh settings when none are given', () => {
-    expect(resolveIntegration('int-1', config({ provider: 'hubspot' })).refresh).toEqual(
-      DEFAULT_REFRESH_SETTINGS,
+    const hubspot = PROVIDERS.hubspot;
+    expect(resolveIntegration('int-1', config({ provider: 'hubspot' })).refresh).toEqual({
+      ...DEFAULT_REFRESH_SETTINGS,
+      // api.md v1.1: the catalogue's lifetimes, and the 7-day reauth_due lead.
+      refreshTokenIdleSeconds: hubspot?.refresh_token_idle_seconds ?? null,
+      grantLifetimeSeconds: hubspot?.grant_lifetime_seconds ?? null,
+      reauthLeadSeconds: 604_800,
+    });
+  });
+
+  it('takes the lifecycle settings from the integration over the catalogue (null = none)', () => {
+    const { refresh } = resolveIntegration(
+      'int-1',
+      config({
+        provider: 'spotify',
+        refresh: {
+          grant_lifetime_seconds: null,
+          refresh_token_idle_seconds: 3_600,
+          reauth_lead_seconds: 86_400,
+        },
+      }),
+    );
+    expect(refresh).toMatchObject({
+      grantLifetimeSeconds: null,
+      refreshTokenIdleSeconds: 3_600,
+      reauthLeadSeconds: 86_400,
+    });
+    expect(resolveIntegration('int-1', config({ provider: 'spotify' })).refresh.grantLifetimeSeconds).toBe(
+      180 * 86_400,
     );
   });
 
