@@ -145,7 +145,7 @@ var Ie=function(e,t,n,o){var s;t[0]=0;for(var r=1;r<t.length;r++){var i=t[r++],a
       <${Lt} api=${e} connection=${l} onChange=${h=>{p(h),g(v=>v+1)}} />
     </div>
     <${Rt} api=${e} path=${s} version=${u} />
-  </div>`}var we=e=>e===null?"—":e>=86400?`${Math.round(e/86400)} d`:e>=3600?`${Math.round(e/3600)} h`:`${e} s`;function Dt({api:e}){let[t,n]=H(()=>e.get("/v1/providers"),[e]),[o,s]=y("");if(n!==void 0)return _`<${L} error=${n} />`;if(t===void 0)return _`<p class="muted">Loading…</p>`;let r=t.items.filter(i=>`${i.provider} ${i.display_name}`.toLowerCase().includes(o.toLowerCase()));return _`<section class="card">
+  </div>`}var we=e=>e===null?"unknown":e>=86400?`${Math.round(e/86400)} d`:e>=3600?`${Math.round(e/3600)} h`:`${e} s`;function Dt({api:e}){let[t,n]=H(()=>e.get("/v1/providers"),[e]),[o,s]=y("");if(n!==void 0)return _`<${L} error=${n} />`;if(t===void 0)return _`<p class="muted">Loading…</p>`;let r=t.items.filter(i=>`${i.provider} ${i.display_name}`.toLowerCase().includes(o.toLowerCase()));return _`<section class="card">
     <p class="filters"><label class="grow">Find a provider <input type="search" value=${o}
       onInput=${i=>s(i.target.value)} /></label></p>
     <table class="providers">
@@ -157,7 +157,7 @@ var Ie=function(e,t,n,o){var s;t[0]=0;for(var r=1;r<t.length;r++){var i=t[r++],a
             <td>${we(i.reuse_grace_seconds)}</td>
             <td>${we(i.grant_lifetime_seconds)}</td>
             <td>${we(i.refresh_token_idle_seconds)}</td>
-            <td>${i.client_auth??"—"}</td>
+            <td>${i.client_auth??"unknown"}</td>
             <td><details><summary>${i.quirks.length} quirk${i.quirks.length===1?"":"s"}, ${i.sources.length} source${i.sources.length===1?"":"s"}</summary>
               <ul>${i.quirks.map(a=>_`<li>${a}</li>`)}</ul>
               <ul class="sources">${i.sources.map(a=>_`<li><a href=${a} rel="noreferrer noopener" target="_blank">${a}</a></li>`)}</ul>

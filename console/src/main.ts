@@ -634,9 +634,10 @@ function ConnectionView({ api, ids }: { api: Api; ids: readonly [string, string]
 // ---------------------------------------------------------------------------------------------
 // Provider catalogue
 
+/** A catalogue behaviour in seconds; `null` is unknown (api.md v1.1 `GET /v1/providers`). */
 const seconds = (s: number | null) =>
   s === null
-    ? '—'
+    ? 'unknown'
     : s >= 86_400
       ? `${Math.round(s / 86_400)} d`
       : s >= 3600
@@ -664,7 +665,7 @@ function Providers({ api }: { api: Api }): Node {
             <td>${seconds(p.reuse_grace_seconds)}</td>
             <td>${seconds(p.grant_lifetime_seconds)}</td>
             <td>${seconds(p.refresh_token_idle_seconds)}</td>
-            <td>${p.client_auth ?? '—'}</td>
+            <td>${p.client_auth ?? 'unknown'}</td>
             <td><details><summary>${p.quirks.length} quirk${p.quirks.length === 1 ? '' : 's'}, ${p.sources.length} source${p.sources.length === 1 ? '' : 's'}</summary>
               <ul>${p.quirks.map((text) => html`<li>${text}</li>`)}</ul>
               <ul class="sources">${p.sources.map((url) => html`<li><a href=${url} rel="noreferrer noopener" target="_blank">${url}</a></li>`)}</ul>
