@@ -740,12 +740,13 @@ class World {
     const before = await this.snapshot();
     const callsBefore = this.provider.calls.length;
     const lostBefore = worker.plan.lostWrites;
+    // Judged before the call: a fault the call consumes no longer shows afterwards.
+    const quiet = this.quiet(worker);
     const result = await this.call(worker, 'refreshConnection', {});
     if (before === null) return;
     const now = this.sim.t;
     const c = before.connection;
     const leaseFree = c.leaseUntil === null || c.leaseUntil < now - 2_000;
-    const quiet = this.quiet(worker);
     if (before.refreshToken === null && c.status !== 'needs_reauth' && quiet && leaseFree) {
       const expired = c.accessTokenExpiresAt !== null && c.accessTokenExpiresAt <= now;
       if (result.status !== 409 && !(expired && result.status === 424))
