@@ -232,7 +232,12 @@ export async function awsSchedule(
       State: wanted,
       ...defined({
         ScheduleExpressionTimezone: current.ScheduleExpressionTimezone,
-        StartDate: current.StartDate,
+        // EventBridge Scheduler refuses a StartDate more than 5 minutes past, and one that has
+        // passed changes nothing: the schedule has started either way.
+        StartDate:
+          current.StartDate !== undefined && current.StartDate.getTime() > Date.now()
+            ? current.StartDate
+            : undefined,
         EndDate: current.EndDate,
         Description: current.Description,
         KmsKeyArn: current.KmsKeyArn,

@@ -119,14 +119,22 @@ describe('npm run ops against a deployed stack (SDK boundary mocked)', () => {
   });
 
   it('schedule resume sets ENABLED; status and a repeated pause change nothing', async () => {
-    scheduler.on(GetScheduleCommand).resolves({ ...SCHEDULE, State: 'DISABLED' });
+    // A start date already past is left out (the service refuses it; it changes nothing).
+    scheduler.on(GetScheduleCommand).resolves({
+      ...SCHEDULE,
+      State: 'DISABLED',
+      StartDate: new Date('2026-01-01T00:00:00Z'),
+      EndDate: new Date('2099-01-01T00:00:00Z'),
+    });
     scheduler.on(UpdateScheduleCommand).resolves({ ScheduleArn: SCHEDULE.Arn });
     expect((await ops(['schedule', 'resume', ...onStack])).code).toBe(0);
     expect(scheduler.commandCalls(UpdateScheduleCommand)[0]?.args[0].input).toMatchObject({
       State: 'ENABLED',
       Target: SCHEDULE.Target,
       FlexibleTimeWindow: SCHEDULE.FlexibleTimeWindow,
+      EndDate: new Date('2099-01-01T00:00:00Z'),
     });
+    expect(scheduler.commandCalls(UpdateScheduleCommand)[0]?.args[0].input).not.toHaveProperty('StartDate');
     scheduler.resetHistory();
     const status = await ops(['schedule', 'status', ...onStack]);
     expect(status.out).toContain(': DISABLED');
