@@ -198,7 +198,19 @@ const STACK_OPTIONS = { stack: { type: 'string' }, region: { type: 'string' } } 
  * The API target with the command's `--url`/`--key`, and the context's fetch. `stackHint`: the
  * command also works on a stack, which an operator without a local runtime probably meant.
  */
-async function apiOf(values: Values, ctx: OpsContext, stackHint = false) {
+async function apiOf(values: Values, ctx: OpsContext, stackHint = false, viaStack = false) {
+  if (viaStack && str(values.stack) !== undefined && str(values.url) === undefined) {
+    // A stack's API: its ApiUrl output, with an admin key of that deployment.
+    const key = str(values.key) ?? str(ctx.env.OAUTH_REFRESHER_API_KEY);
+    if (key === undefined)
+      throw new UsageError(
+        `pass --key or set OAUTH_REFRESHER_API_KEY to an admin key of ${values.stack} (the first one: npm run ops -- keys create --name admin --scope admin --stack ${values.stack})`,
+      );
+    const url = await withAws(values, ctx, async (clients, target) =>
+      output(await stackOutputs(clients, target), STACK_OUTPUTS.apiUrl, target),
+    );
+    return { url, key, ...(ctx.fetch === undefined ? {} : { fetch: ctx.fetch }) };
+  }
   try {
     const target = await targetOf(values, ctx.env);
     return { ...target, ...(ctx.fetch === undefined ? {} : { fetch: ctx.fetch }) };
@@ -361,9 +373,11 @@ const OPERATE_COMMANDS: Readonly<Record<string, Command>> = {
   ),
   'connections list': {
     usage: `connections list [--status needs_reauth|failing|active] [--integration ID] [--limit N] [--json]
-      Connections with their last error (default: up to 100).`,
+      Connections with their last error (default: up to 100). Like every API command, it takes
+      --stack NAME [--region R] for a stack's API (its ApiUrl output; the key as always).`,
     options: {
       ...API_OPTIONS,
+      ...STACK_OPTIONS,
       status: { type: 'string' },
       integration: { type: 'string' },
       limit: { type: 'string' },
@@ -378,7 +392,7 @@ const OPERATE_COMMANDS: Readonly<Record<string, Command>> = {
       if (!(Number.isInteger(limit) && limit >= 1 && limit <= 100_000))
         throw new UsageError('--limit must be an integer from 1 to 100000');
       return listConnections(
-        await apiOf(values, ctx),
+        await apiOf(values, ctx, false, true),
         {
           ...(status === undefined ? {} : { status }),
           ...(str(values.integration) === undefined ? {} : { integration: String(values.integration) }),
@@ -392,14 +406,19 @@ const OPERATE_COMMANDS: Readonly<Record<string, Command>> = {
   'connection show': {
     usage: `connection show INTEGRATION CONNECTION [--history N] [--json]
       One connection: status, token clocks, the last error, the next step and its recent history.`,
-    options: { ...API_OPTIONS, history: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: {
+      ...API_OPTIONS,
+      ...STACK_OPTIONS,
+      history: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
     run: async (values, positionals, ctx) => {
       const [iid, cid] = positional(positionals, 2, 'connection show needs INTEGRATION and CONNECTION');
       const history = str(values.history) === undefined ? 10 : Number(values.history);
       if (!(Number.isInteger(history) && history >= 1 && history <= 500))
         throw new UsageError('--history must be an integer from 1 to 500');
       return showConnection(
-        await apiOf(values, ctx),
+        await apiOf(values, ctx, false, true),
         iid as string,
         cid as string,
         history,
@@ -411,10 +430,10 @@ const OPERATE_COMMANDS: Readonly<Record<string, Command>> = {
   'integration retry': {
     usage: `integration retry INTEGRATION
       After fixing an integration's client credentials: its held connections are due on the next scan.`,
-    options: { ...API_OPTIONS },
+    options: { ...API_OPTIONS, ...STACK_OPTIONS },
     run: async (values, positionals, ctx) => {
       const [iid] = positional(positionals, 1, 'integration retry needs exactly one INTEGRATION');
-      return retryIntegration(await apiOf(values, ctx), iid as string, ctx.io);
+      return retryIntegration(await apiOf(values, ctx, false, true), iid as string, ctx.io);
     },
   },
   'schedule status': scheduleCommand('status'),

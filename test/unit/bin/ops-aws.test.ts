@@ -248,6 +248,27 @@ describe('npm run ops against a deployed stack (SDK boundary mocked)', () => {
     expect(dynamo.calls()).toHaveLength(0);
   });
 
+  it('API commands with --stack call the stack API (its ApiUrl output) with the given admin key', async () => {
+    const seen: string[] = [];
+    const fetchStub: typeof fetch = async (input) => {
+      seen.push(String(input));
+      return new Response(JSON.stringify({ retried: 2, complete: true }), { status: 200 });
+    };
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runOps(['integration', 'retry', 'crm', ...onStack], {
+      io: { out: (l) => out.push(l), err: (l) => err.push(l) },
+      env: { OAUTH_REFRESHER_API_KEY: 'ork_operator-key-0000000000' },
+      fetch: fetchStub,
+    });
+    expect(code).toBe(0);
+    expect(seen).toEqual([`${OUTPUTS.ApiUrl}/v1/integrations/crm/retry`]);
+    expect(out.join('\n')).toContain('2 held connection(s) made due now');
+    const noKey = await ops(['connections', 'list', ...onStack]);
+    expect(noKey.code).toBe(2);
+    expect(noKey.err).toContain(`admin key of ${STACK} (the first one: npm run ops -- keys create`);
+  });
+
   it('says what is wrong: no credentials, no such stack, rejected credentials, missing outputs, no --stack', async () => {
     cfn.on(DescribeStacksCommand).rejects(
       Object.assign(new Error('Could not load credentials from any providers'), {
