@@ -108,6 +108,8 @@ export interface ResolvedIntegration {
   readonly refresh: RefreshSettings;
   /** A reconnect may authorize another provider account than the one recorded (api.md v1.1). Default false. */
   readonly allowAccountChange?: boolean;
+  /** The catalogue's fields of the code exchange's answer that name the account (no ID token). */
+  readonly accountIdFields?: readonly string[];
 }
 
 export const integrationIdSchema = idSchema;

@@ -18,10 +18,17 @@
 export type AccountId = string;
 
 export type AccountIdentity =
-  /** `accountId` null: the answer carries no ID token (a plain OAuth 2.0 provider). */
-  | { readonly ok: true; readonly accountId: null }
-  /** `idToken` and `issuer` for a signature check where the issuer's keys can be reached. */
-  | { readonly ok: true; readonly accountId: AccountId; readonly idToken: string; readonly issuer: string }
+  /**
+   * `accountId` null: the answer names no account (no ID token, no catalogue field). From an ID
+   * token, `idToken` and `issuer` come along for a signature check where the issuer's keys can be
+   * reached; from catalogue fields, neither (the TLS-protected answer itself vouches for them).
+   */
+  | {
+      readonly ok: true;
+      readonly accountId: AccountId | null;
+      readonly idToken?: string;
+      readonly issuer?: string;
+    }
   /** An ID token is there but unusable: malformed, no `iss`/`sub`, or issued to another client. */
   | { readonly ok: false; readonly reason: string };
 
@@ -32,9 +39,15 @@ const MAX_PART_LENGTH = 512;
  * The account identity in a token response's extra fields (`raw`: what is left once the tokens are
  * taken out, where `id_token` stays).
  */
-export function accountIdentity(raw: Readonly<Record<string, unknown>>, clientId: string): AccountIdentity {
+export function accountIdentity(
+  raw: Readonly<Record<string, unknown>>,
+  clientId: string,
+  catalogue: { readonly provider: string; readonly fields?: readonly string[] | undefined } = {
+    provider: '',
+  },
+): AccountIdentity {
   const idToken = raw.id_token;
-  if (idToken === undefined || idToken === null) return { ok: true, accountId: null };
+  if (idToken === undefined || idToken === null) return { ok: true, accountId: fromFields(raw, catalogue) };
   if (typeof idToken !== 'string' || idToken.length > MAX_ID_TOKEN_LENGTH) {
     return { ok: false, reason: 'id_token is not a compact JWT' };
   }
@@ -50,6 +63,31 @@ export function accountIdentity(raw: Readonly<Record<string, unknown>>, clientId
   const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
   if (!audiences.includes(clientId)) return { ok: false, reason: 'id_token was issued to another client' };
   return { ok: true, accountId: `${iss}|${sub}`, idToken, issuer: iss };
+}
+
+/**
+ * `<provider>|<value>[/<value>…]` from the catalogue's fields of the answer (Slack's `team.id` and
+ * `authed_user.id`), or null unless every field holds a non-empty string or number.
+ */
+function fromFields(
+  raw: Readonly<Record<string, unknown>>,
+  catalogue: { readonly provider: string; readonly fields?: readonly string[] | undefined },
+): AccountId | null {
+  if (catalogue.fields === undefined || catalogue.fields.length === 0) return null;
+  const values: string[] = [];
+  for (const path of catalogue.fields) {
+    let node: unknown = raw;
+    for (const key of path.split('.')) {
+      node =
+        typeof node === 'object' && node !== null && Object.hasOwn(node, key)
+          ? (node as Record<string, unknown>)[key]
+          : undefined;
+    }
+    const value = typeof node === 'number' && Number.isFinite(node) ? String(node) : node;
+    if (typeof value !== 'string' || value === '' || value.length > MAX_PART_LENGTH) return null;
+    values.push(value);
+  }
+  return `${catalogue.provider}|${values.join('/')}`;
 }
 
 /** The payload of a compact JWS (three base64url parts), or null. The signature is not checked (see above). */

@@ -72,6 +72,7 @@ interface ProviderSpec
         | 'token_path'
         | 'accept_json_header'
         | 'json_body'
+        | 'account_id_fields'
         | 'notes'
         | 'rotates_refresh_token'
         | 'reuse_grace_seconds'
@@ -419,6 +420,7 @@ export const PROVIDERS: Readonly<Record<string, ProviderDefinition>> = Object.fr
     client_auth: 'client_secret_post',
     errors_in_200_body: true,
     token_path: 'authed_user',
+    account_id_fields: ['team.id', 'authed_user.id'],
     docs: SRC.slackRotation,
     behaviours: {
       rotates_refresh_token: unknown(
@@ -435,6 +437,10 @@ export const PROVIDERS: Readonly<Record<string, ProviderDefinition>> = Object.fr
       quirk(
         'Callers must check the ok field of every answer: errors are reported in the body.',
         SRC.slackExchange,
+      ),
+      quirk(
+        "The code exchange names the workspace (team.id) and the user (authed_user.id); the service records them as the connection's account_id.",
+        'https://api.slack.com/methods/oauth.v2.access',
       ),
     ],
     notes:
@@ -595,6 +601,7 @@ export const PROVIDERS: Readonly<Record<string, ProviderDefinition>> = Object.fr
     authorization_params: { token_access_type: 'offline' },
     rotates_refresh_token: false,
     reuse_grace_seconds: null,
+    account_id_fields: ['account_id'],
     docs: SRC.dropbox,
     behaviours: {
       rotates_refresh_token: unknown(`${FROM_BRIEF}: no rotation`, SRC.dropbox),
@@ -603,6 +610,10 @@ export const PROVIDERS: Readonly<Record<string, ProviderDefinition>> = Object.fr
       quirk(
         'Access tokens are short-lived; a refresh token is returned only when authorization asks for token_access_type=offline.',
         SRC.dropbox,
+      ),
+      quirk(
+        "The code exchange names the user (account_id); the service records it as the connection's account_id.",
+        'https://www.dropbox.com/developers/documentation/http/documentation#oauth2-token',
       ),
     ],
     notes: 'Post or basic (team brief).',

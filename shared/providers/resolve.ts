@@ -127,6 +127,7 @@ export function resolveIntegration(
     webhookUrl: config.webhook_url ?? null,
     refresh: resolveRefreshSettings(config.refresh, provider),
     allowAccountChange: config.allow_account_change ?? false,
+    ...(provider.account_id_fields === undefined ? {} : { accountIdFields: provider.account_id_fields }),
   };
 }
 

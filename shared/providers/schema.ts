@@ -128,6 +128,16 @@ const providerDefinitionObjectSchema = z
     accept_json_header: z.boolean(),
     /** Send the grant as a JSON body instead of form-urlencoded (Notion). */
     json_body: z.boolean(),
+    /**
+     * Dotted paths of the code exchange's answer that name the provider account (Slack's `team.id`
+     * and `authed_user.id`, Dropbox's `account_id`): the connection's `account_id` where the answer
+     * has no ID token. Absent: only an ID token identifies the account.
+     */
+    account_id_fields: z
+      .array(z.string().regex(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/))
+      .min(1)
+      .max(4)
+      .optional(),
     /** Operator notes: placeholders (`name: ...`), modelling choices. Not a source of facts. */
     notes: z.string(),
     behaviours: providerBehavioursSchema,

@@ -194,12 +194,15 @@ async function complete(deps: ApiDeps, session: ConnectSession, query: CallbackQ
     }
     // api.md v1.1: who authorized. An ID token that is there but unusable refuses the reconnect
     // (its identity cannot be compared); none at all is an unknown identity (the stored one stays).
-    const identity = accountIdentity(tokens.raw, integration.clientId);
+    const identity = accountIdentity(tokens.raw, integration.clientId, {
+      provider: integration.provider,
+      fields: integration.accountIdFields,
+    });
     if (!identity.ok) {
       rt.logger.warn('connect callback: unusable ID token', { ...ids, reason: identity.reason });
       return { error: 'invalid_id_token' };
     }
-    if (identity.accountId !== null) {
+    if (identity.idToken !== undefined && identity.issuer !== undefined) {
       // Where the issuer publishes keys, the signature must verify; where it cannot be reached, the
       // token endpoint's own answer over TLS vouches for the claims (OpenID Connect Core §3.1.3.7).
       const policy = { allowPrivate: rt.config.allowPrivateUrls };

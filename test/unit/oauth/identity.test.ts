@@ -38,4 +38,34 @@ describe('accountIdentity (the ID token of a code exchange)', () => {
       expect(accountIdentity({ id_token: idToken }, 'app').ok).toBe(false);
     }
   });
+
+  it('without an ID token, takes the catalogue fields of the answer (Slack: team.id and authed_user.id)', () => {
+    const slack = { provider: 'slack', fields: ['team.id', 'authed_user.id'] };
+    expect(accountIdentity({ team: { id: 'T1' }, authed_user: { id: 'U2' } }, 'app', slack)).toEqual({
+      ok: true,
+      accountId: 'slack|T1/U2',
+    });
+    expect(
+      accountIdentity({ account_id: 42 }, 'app', { provider: 'dropbox', fields: ['account_id'] }),
+    ).toEqual({
+      ok: true,
+      accountId: 'dropbox|42',
+    });
+    // A field missing or not a plain value: unknown, never a partial identity.
+    expect(accountIdentity({ team: { id: 'T1' } }, 'app', slack)).toEqual({ ok: true, accountId: null });
+    expect(accountIdentity({ team: { id: { x: 1 } }, authed_user: { id: 'U' } }, 'app', slack)).toEqual({
+      ok: true,
+      accountId: null,
+    });
+    // An ID token wins over the fields.
+    const withToken = accountIdentity(
+      { id_token: jwt({ iss: ISS, sub: 's', aud: 'app' }), account_id: 'x' },
+      'app',
+      {
+        provider: 'dropbox',
+        fields: ['account_id'],
+      },
+    );
+    expect(withToken).toMatchObject({ ok: true, accountId: `${ISS}|s` });
+  });
 });
