@@ -24,12 +24,14 @@ describe('the cost of one scheduled refresh', () => {
       kmsCalls.generate++;
       const plaintext = randomBytes(32);
       const blob = randomBytes(48);
-      wrapped.set(blob.toString('hex'), plaintext);
-      return { Plaintext: plaintext, CiphertextBlob: blob, KeyId: 'key-1' };
+      // Like the real service, every answer is a buffer of its own (the keyring wipes what it drops).
+      wrapped.set(blob.toString('hex'), Uint8Array.from(plaintext));
+      return { Plaintext: Uint8Array.from(plaintext), CiphertextBlob: blob, KeyId: 'key-1' };
     });
     kms.on(DecryptCommand).callsFake((input: { CiphertextBlob: Uint8Array }) => {
       kmsCalls.decrypt++;
-      return { Plaintext: wrapped.get(Buffer.from(input.CiphertextBlob).toString('hex')), KeyId: 'key-1' };
+      const key = wrapped.get(Buffer.from(input.CiphertextBlob).toString('hex'));
+      return { Plaintext: key === undefined ? undefined : Uint8Array.from(key), KeyId: 'key-1' };
     });
   });
   afterAll(async () => {
