@@ -171,7 +171,9 @@ export class DynamoConnectionStore implements ConnectionStore {
     const x = new ExpressionBuilder();
     const outbox = x.name(A.outbox);
     const id = x.name('id');
-    const remove = indexes.map((i) => `${outbox}[${i}]`);
+    // Highest index first: DynamoDB removes list elements as one change, but an emulator that
+    // applies them one after another (dynalite) would shift the later ones and leave events behind.
+    const remove = [...indexes].sort((a, b) => b - a).map((i) => `${outbox}[${i}]`);
     // Emptied: out of the outbox index too — only if nothing was appended since we read it.
     const emptied = indexes.length === current.outbox.length;
     if (emptied) remove.push(x.name(A.outboxShard), x.name(A.outboxAt));

@@ -139,6 +139,17 @@ describe.each(backends)('DynamoConnectionStore on %s', (_name, start) => {
     expect(committed.outbox.map((e) => e.id)).toEqual(['evt_aaaaaaaaaaaa', 'evt_bbbbbbbbbbbb']);
     await store.removeOutboxEvents(key, ['evt_aaaaaaaaaaaa']);
     expect((await store.get(key))?.outbox.map((e) => e.id)).toEqual(['evt_bbbbbbbbbbbb']);
+
+    // Several at once, the outbox emptied: nothing left behind (the index shift of one-by-one removal).
+    const again = await store.acquireLease(key, { owner: 'a', now: NOW, leaseMs: 30_000 });
+    await store.commit(
+      key,
+      fenceOf(again),
+      aNewConnection({ events: [event('evt_cccccccccccc'), event('evt_dddddddddddd')] }),
+      NOW,
+    );
+    await store.removeOutboxEvents(key, ['evt_bbbbbbbbbbbb', 'evt_cccccccccccc', 'evt_dddddddddddd']);
+    expect((await store.get(key))?.outbox).toEqual([]);
   });
 
   it('reports a missing connection as not found when leasing', async () => {
