@@ -160,6 +160,7 @@ describe.skipIf(!HAVE_CHROMIUM)('operator console in headless Chromium', () => {
     await shot(page, 'console-connection');
     const customer = await browser.newPage();
     await customer.goto(link);
+    await shot(customer, 'demo-provider-sign-in');
     await customer.getByRole('button', { name: DEMO.revoked, exact: true }).click();
     await customer.getByRole('button', { name: 'Allow' }).click();
     await customer.getByRole('heading', { name: 'Connected' }).waitFor();
