@@ -254,8 +254,13 @@ function IntegrationCard({ api, integration }: { api: Api; integration: Integrat
   const [note, setNote] = useState<string | undefined>(undefined);
   const retry = async () => {
     try {
-      const result = await api.post<Record<string, unknown>>(`/v1/integrations/${seg(id)}/retry`);
-      setNote(`Retry requested: ${JSON.stringify(result)}`);
+      const result = await api.post<{ retried: number; complete: boolean }>(
+        `/v1/integrations/${seg(id)}/retry`,
+      );
+      setNote(
+        `${result.retried} held connection${result.retried === 1 ? '' : 's'} made due now` +
+          (result.complete ? '.' : '; more remain: press again.'),
+      );
     } catch (e) {
       setNote(message(e));
     }
