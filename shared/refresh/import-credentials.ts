@@ -72,13 +72,19 @@ export interface ImportDeps {
   readonly logger: Logger;
   /** History (api.md v1.1): the import or reconnect and its events; best effort, after the write. */
   readonly history?: HistoryRecorder;
+  /** How long an import waits for a refresh in flight to end (its lease). @default 10 s */
+  readonly leaseWaitMs?: number;
 }
+
+const DEFAULT_LEASE_WAIT_MS = 10_000;
+const LEASE_POLL_MS = 100;
 
 /**
  * Stores new credentials for a connection, creating it if new. The connection becomes `active`;
  * one that was `failing` or `needs_reauth` emits `connection.reauthorized` (in the same write, via
- * the outbox). Wins over an in-flight refresh: the write bumps `version`, so that refresh's commit
- * fails on its fence and cannot overwrite the new credentials.
+ * the outbox). Waits (bounded) for a refresh in flight to commit first, never cutting into its
+ * lease; a refresh that starts after the read fails the write's fence, and the import reads again.
+ * @throws ServiceError `refresh_in_progress` when a refresh holds the lease past the wait.
  */
 export async function importCredentials(
   deps: ImportDeps,
@@ -86,8 +92,24 @@ export async function importCredentials(
   key: ConnectionKey,
   input: CredentialsInput,
 ): Promise<{ connection: StoredConnection; created: boolean }> {
+  const deadline = deps.clock.now() + (deps.leaseWaitMs ?? DEFAULT_LEASE_WAIT_MS);
   for (let attempt = 0; ; attempt++) {
     const existing = await deps.store.get(key);
+    // An import never cuts into a refresh in flight: that refresh may have presented the stored
+    // refresh token already, and the rotated one exists only in that worker until its commit.
+    // Writing now would fail that commit on its fence, and the next refresh would present a token
+    // a strict provider has retired, revoking the grant. Wait for the lease to end instead.
+    if (existing !== null && existing.leaseUntil !== null && existing.leaseUntil > deps.clock.now()) {
+      if (deps.clock.now() >= deadline) {
+        throw new ServiceError(
+          'refresh_in_progress',
+          `a refresh of ${key.integrationId}/${key.connectionId} is in progress; import again shortly`,
+        );
+      }
+      await deps.clock.sleep(LEASE_POLL_MS);
+      attempt -= 1; // waiting out a lease is not a retry
+      continue;
+    }
     const storedAccount = existing?.accountId ?? null;
     const account = input.accountId ?? null;
     if (

@@ -419,6 +419,29 @@ describe('grant safety', () => {
     expect((await secretsOf(revoked.key)).refresh_token).toBeNull();
   });
 
+  it('an import without a refresh token never cuts into a refresh in flight (found by the torture suite)', async () => {
+    const { key, refreshToken } = await connection('strict');
+    let importing: Promise<unknown> | undefined;
+    failpoint = async (name) => {
+      if (name !== 'after_lease' || importing !== undefined) return;
+      // The refresh holds its lease; an import that keeps the stored refresh token arrives now.
+      importing = core.importConnection(key, {
+        accessToken: 'at-racing-import-1',
+        expiresAt: clock.now() + 3_600_000,
+      });
+      await Promise.race([importing, new Promise((resolve) => setTimeout(resolve, 200))]);
+    };
+    await core.refresh(key, { trigger: 'forced' }).catch(() => undefined);
+    await importing;
+    failpoint = undefined;
+
+    // Whichever went first, the stored refresh token is the provider's current one: the grant lives.
+    expect((await secretsOf(key)).refresh_token).toBe(double.family(refreshToken ?? '')?.current);
+    expect((await core.refresh(key, { trigger: 'forced' })).outcome).toBe('refreshed');
+    expect(double.family(refreshToken ?? '')?.revoked).toBe(false);
+    expect(double.localStats.invalidGrant).toBe(0);
+  });
+
   it('a forced refresh during backoff calls the provider; only a Retry-After in force stops it', async () => {
     const { key } = await connection('static');
     double.once({ mode: 'status', status: 503 });
