@@ -227,6 +227,34 @@ describe.skipIf(!HAVE_CHROMIUM)('operator console in headless Chromium', () => {
     await page.close();
   });
 
+  it('refreshes now, retries the held connections of an integration, and deletes only after a confirmation', async () => {
+    const page = await openConsole();
+    await signIn(page, adminKey);
+    await page
+      .locator('[data-integration="demo"]')
+      .getByRole('button', { name: 'Retry held connections' })
+      .click();
+    await page.getByText(/made due now/).waitFor();
+
+    await page.goto(`${local.url}/console#/c/demo/alice`);
+    await page.locator('.connection[data-status="active"]').waitFor();
+    await page.getByRole('button', { name: 'Refresh now' }).click();
+    await page.getByText('Refresh: done.').waitFor();
+
+    await page.goto(`${local.url}/console#/c/demo/erin`);
+    await page.getByRole('button', { name: 'Delete…' }).click();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    expect(await connection('erin')).toMatchObject({ status: expect.any(String) });
+    await page.getByRole('button', { name: 'Delete…' }).click();
+    await page.getByRole('button', { name: 'Delete for good' }).click();
+    await page.getByText('Deleted erin.').waitFor();
+    const gone = await fetch(`${local.url}/v1/integrations/demo/connections/erin`, {
+      headers: { authorization: `Bearer ${adminKey}` },
+    });
+    expect(gone.status).toBe(404);
+    await page.close();
+  });
+
   it('showed no token or secret and broke no CSP rule on any page', () => {
     expect(pageErrors).toEqual([]);
   });
