@@ -336,7 +336,8 @@ export function apiKeyAdmin(url: string, apiKey: string, fetchImpl?: typeof fetc
   };
 }
 
-async function openStore(target: Exclude<KeyStoreTarget, { kind: 'unusable' }>) {
+/** The key store of a target, and how to close it (`npm run ops -- keys` uses it for a stopped local runtime). */
+export async function openStore(target: Exclude<KeyStoreTarget, { kind: 'unusable' }>) {
   if (target.kind === 'api') return { store: apiKeyAdmin(target.url, target.apiKey), close: async () => {} };
   if (target.kind === 'dynamodb') {
     const client = new DynamoDBClient({

@@ -29,7 +29,7 @@ import { STACK_OUTPUTS } from '../infra/outputs';
 import { ApiClientError } from '../shared/api/client';
 import { systemClock } from '../shared/ports/clock';
 import { DynamoApiKeyStore } from '../shared/store/api-keys';
-import { apiKeyAdmin, type KeyAdmin, runKeys } from './keys';
+import { apiKeyAdmin, type KeyAdmin, openStore, runKeys, targetFromEnv } from './keys';
 import {
   type AwsClients,
   type AwsTarget,
@@ -269,6 +269,24 @@ async function keysCommand(
     ...(values.json === true ? ['--json'] : []),
   ];
   if (str(values.stack) === undefined) {
+    const chosen = [values.url, values.key, ctx.env.OAUTH_REFRESHER_URL, ctx.env.OAUTH_REFRESHER_API_KEY];
+    if (chosen.every((v) => str(v) === undefined)) {
+      // No service named: the local runtime's DATA_DIR. Stopped, its data directly (bin/keys.ts).
+      const local = targetFromEnv({
+        DATA_DIR: ctx.env.DATA_DIR,
+        PORT: ctx.env.PORT,
+        API_KEY: ctx.env.API_KEY,
+      });
+      if (local.kind === 'local') {
+        ctx.io.err(`keys: the stopped local runtime's data in ${local.dataDir}`);
+        const opened = await openStore(local);
+        try {
+          return await runKeys(argv, async () => opened.store, ctx.io);
+        } finally {
+          await opened.close();
+        }
+      }
+    }
     const target = await apiOf(values, ctx, true);
     ctx.io.err(`keys: through the API at ${target.url}`);
     return runKeys(

@@ -278,4 +278,28 @@ describe('npm run ops against the local runtime: keys, connections, integration 
     expect((await ops(['schedule', 'resume'])).code).toBe(0);
     await until('a scheduled scan after resume', () => rt.timer.status().scheduledRuns > 0);
   });
+
+  it('keys work on a stopped local runtime, directly on its data', async () => {
+    await rt.stop(); // one local runtime per process; this is the last test
+    const dataDir = join(dir, 'stopped');
+    const stopped = await startLocalRuntime({
+      port: 0,
+      dataDir,
+      env: { LOG_LEVEL: 'ERROR' },
+      log: () => undefined,
+    });
+    rememberSecret(stopped.apiKey);
+    await stopped.stop();
+    const out: string[] = [];
+    const err: string[] = [];
+    const run = (argv: string[]) =>
+      runOps(argv, { io: { out: (l) => out.push(l), err: (l) => err.push(l) }, env: { DATA_DIR: dataDir } });
+    expect(await run(['keys', 'create', '--name', 'offline', '--scope', 'tokens:read', '--json'])).toBe(0);
+    const { key, key_id: keyId } = JSON.parse(out.pop() ?? '{}') as { key: string; key_id: string };
+    rememberSecret(key);
+    expect(err.join('\n')).toContain(`the stopped local runtime's data in ${dataDir}`);
+    expect(await run(['keys', 'list'])).toBe(0);
+    expect(out.join('\n')).toContain(keyId);
+    expect(out.join('\n')).toContain('bootstrap-admin');
+  });
 });
