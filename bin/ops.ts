@@ -338,7 +338,7 @@ function reachable(admin: KeyAdmin, url: string): KeyAdmin {
         if (error instanceof ApiClientError && error.status === 0)
           throw new OpsError(
             'unreachable',
-            `no answer from ${url}: is the service running there? (A stopped local runtime's keys: npm run keys -- ... works on its DATA_DIR.)`,
+            `no answer from ${url}: is the service running there? (Without --url/--key and OAUTH_REFRESHER_URL/_API_KEY, keys of a stopped local runtime are managed on its DATA_DIR.)`,
             { cause: error },
           );
         throw error;
