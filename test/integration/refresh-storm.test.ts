@@ -109,19 +109,17 @@ describe('a refresh storm', () => {
         const limiter = new RefreshLimiter({ concurrency: 10, perIntegration: PER_INTEGRATION });
         const deps = { refresh: core.deps, limiter, logger: silentLogger, metrics: nullMetrics };
         return Promise.all(
-          keys
-            .slice(c * PER_CONTAINER, (c + 1) * PER_CONTAINER)
-            .map((k) =>
-              processRefreshRecord(
-                deps,
-                JSON.stringify({
-                  v: 1,
-                  integration_id: k.integrationId,
-                  connection_id: k.connectionId,
-                  due_at: Date.now(),
-                }),
-              ),
+          keys.slice(c * PER_CONTAINER, (c + 1) * PER_CONTAINER).map((k) =>
+            processRefreshRecord(
+              deps,
+              JSON.stringify({
+                v: 1,
+                integration_id: k.integrationId,
+                connection_id: k.connectionId,
+                due_at: Date.now(),
+              }),
             ),
+          ),
         );
       }),
     );
