@@ -66,13 +66,24 @@ async function call(key: string, method: string, path: string, body?: unknown): 
   return json;
 }
 
+/** Fired when a signed-in key stops working (revoked or deleted): the console signs out. */
+export const UNAUTHORIZED_EVENT = 'oauth-refresher:unauthorized';
+
 export function makeApi(key: string, scope: Scope): Api {
+  const guarded = async (method: string, path: string, body?: unknown): Promise<unknown> => {
+    try {
+      return await call(key, method, path, body);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) dispatchEvent(new Event(UNAUTHORIZED_EVENT));
+      throw error;
+    }
+  };
   return {
     scope,
-    get: async <T>(path: string) => (await call(key, 'GET', path)) as T,
-    post: async <T>(path: string, body?: unknown) => (await call(key, 'POST', path, body)) as T,
+    get: async <T>(path: string) => (await guarded('GET', path)) as T,
+    post: async <T>(path: string, body?: unknown) => (await guarded('POST', path, body)) as T,
     del: async (path: string) => {
-      await call(key, 'DELETE', path);
+      await guarded('DELETE', path);
     },
   };
 }

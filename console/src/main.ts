@@ -1,7 +1,7 @@
 import htm from 'htm';
 import { h, render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { type Api, ApiError, forgetKey, makeApi, seg, signIn, storedKey } from './api';
+import { type Api, ApiError, forgetKey, makeApi, seg, signIn, storedKey, UNAUTHORIZED_EVENT } from './api';
 import type {
   Connection,
   ConnectSession,
@@ -724,6 +724,15 @@ function App(): Node {
         setNotice(message(error));
       })
       .finally(() => setRestoring(false));
+  }, []);
+  useEffect(() => {
+    const onUnauthorized = () => {
+      forgetKey();
+      setApi(null);
+      setNotice('The API key stopped working (revoked or deleted): sign in again.');
+    };
+    addEventListener(UNAUTHORIZED_EVENT, onUnauthorized);
+    return () => removeEventListener(UNAUTHORIZED_EVENT, onUnauthorized);
   }, []);
   if (restoring) return html`<p class="muted">Signing in…</p>`;
   if (api === null)

@@ -18,6 +18,7 @@ const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS; // a folder: write the READ
 describe.skipIf(!HAVE_CHROMIUM)('operator console in headless Chromium', () => {
   const adminKey = `ork_${randomBytes(24).toString('hex')}`;
   let readKey = '';
+  let readKeyId = '';
   let local: LocalRuntime;
   let demo: { stop(): Promise<void> };
   let browser: Browser;
@@ -39,11 +40,12 @@ describe.skipIf(!HAVE_CHROMIUM)('operator console in headless Chromium', () => {
     });
     rememberSecret(local.webhookSecret);
     demo = await startDemo(local, { revokeAfterMs: 0, log: (line) => demoLines.push(line) });
-    const created = await api<{ api_key: string }>('POST', '/v1/api-keys', {
+    const created = await api<{ api_key: string; key_id: string }>('POST', '/v1/api-keys', {
       name: 'viewer',
       scope: 'tokens:read',
     });
     readKey = created.api_key;
+    readKeyId = created.key_id;
     rememberSecret(readKey);
     // The demo revokes carol's grant at once: wait until her next refresh finds out.
     await until(async () => (await connection(DEMO.revoked)).status === 'needs_reauth');
@@ -66,7 +68,7 @@ describe.skipIf(!HAVE_CHROMIUM)('operator console in headless Chromium', () => {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status}`);
-    return (await res.json()) as T;
+    return (res.status === 204 ? undefined : await res.json()) as T;
   }
   const connection = (id: string) =>
     api<{ status: string; account_id: string | null }>('GET', `/v1/integrations/demo/connections/${id}`);
@@ -214,6 +216,13 @@ describe.skipIf(!HAVE_CHROMIUM)('operator console in headless Chromium', () => {
       return res.status;
     }, readKey);
     expect(status).toBe(403);
+
+    // Revoked while signed in: the next call signs the console out, saying why.
+    await api('DELETE', `/v1/api-keys/${readKeyId}`);
+    await page.getByRole('link', { name: 'Providers' }).click();
+    await page.getByText('The API key stopped working').waitFor();
+    await page.getByLabel('API key').waitFor();
+    expect(await page.evaluate('Object.keys(sessionStorage).length')).toBe(0);
     await page.close();
   });
 
