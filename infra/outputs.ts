@@ -14,4 +14,6 @@ export const STACK_OUTPUTS = {
   webhookQueueArn: 'WebhookQueueArn',
   webhookDlqUrl: 'WebhookDeadLetterQueueUrl',
   webhookDlqArn: 'WebhookDeadLetterQueueArn',
+  /** Scheduler ticks that were not delivered or whose scan failed: shown, never redriven. */
+  scheduleDlqUrl: 'ScheduleDeadLetterQueueUrl',
 } as const;

@@ -115,6 +115,11 @@ export class TokenRefreshStack extends Stack {
     queue(STACK_OUTPUTS.webhookQueueArn, service.webhooks.queue.queueArn, 'Webhook queue');
     queue(STACK_OUTPUTS.webhookDlqUrl, service.webhooks.deadLetterQueue.queueUrl, 'Webhook DLQ');
     queue(STACK_OUTPUTS.webhookDlqArn, service.webhooks.deadLetterQueue.queueArn, 'Webhook DLQ');
+    queue(
+      STACK_OUTPUTS.scheduleDlqUrl,
+      service.refresh.scheduleDeadLetterQueue.queueUrl,
+      'Schedule DLQ: failed scheduler ticks',
+    );
     output('AlarmTopicArn', service.monitoring.topic.topicArn, 'SNS topic of every alarm');
     output(
       'DashboardUrl',

@@ -30,5 +30,6 @@ describe('stack outputs that npm run ops -- ... --stack reads', () => {
     expect(outputs[STACK_OUTPUTS.webhookQueueArn]?.Value).toEqual(arn(queue('WebhooksQueue')));
     expect(outputs[STACK_OUTPUTS.webhookDlqArn]?.Value).toEqual(arn(queue('WebhooksDeadLetterQueue')));
     expect(outputs[STACK_OUTPUTS.webhookDlqUrl]?.Value).toEqual({ Ref: queue('WebhooksDeadLetterQueue') });
+    expect(outputs[STACK_OUTPUTS.scheduleDlqUrl]?.Value).toEqual({ Ref: queue('ScheduleDeadLetterQueue') });
   });
 });
