@@ -311,7 +311,16 @@ const moveTasksSchema = z.object({
     .optional(),
 });
 
-export async function awsDlqStatus(clients: AwsClients, target: AwsTarget): Promise<AwsDlqStatus[]> {
+/** The schedule DLQ: ticks not delivered or scans that failed (no source queue: never redriven). */
+export interface AwsScheduleDlqStatus {
+  readonly visible: number;
+  readonly inFlight: number;
+}
+
+export async function awsDlqStatus(
+  clients: AwsClients,
+  target: AwsTarget,
+): Promise<{ queues: AwsDlqStatus[]; schedule: AwsScheduleDlqStatus | null }> {
   const outputs = await stackOutputs(clients, target);
   const region = await resolvedRegion(clients);
   const result: AwsDlqStatus[] = [];
@@ -356,7 +365,26 @@ export async function awsDlqStatus(clients: AwsClients, target: AwsTarget): Prom
       });
     }
   }
-  return result;
+  // Stacks deployed before this output have no schedule DLQ line.
+  const scheduleUrl = outputs[STACK_OUTPUTS.scheduleDlqUrl];
+  let schedule: AwsScheduleDlqStatus | null = null;
+  if (scheduleUrl !== undefined) {
+    try {
+      const attributes = await clients.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: scheduleUrl,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      schedule = {
+        visible: Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0),
+        inFlight: Number(attributes.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+      };
+    } catch (error) {
+      throw awsError(error, { stack: target.stack, region, action: 'sqs:GetQueueAttributes' });
+    }
+  }
+  return { queues: result, schedule };
 }
 
 /** Starts SQS's own redrive of one DLQ back to its source queue; returns the task handle. */

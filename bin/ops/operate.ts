@@ -321,9 +321,9 @@ export async function dlqShowAws(
   io: CliIo,
   json: boolean,
 ): Promise<number> {
-  const queues = await awsDlqStatus(clients, target);
+  const { queues, schedule } = await awsDlqStatus(clients, target);
   if (json) {
-    io.out(JSON.stringify({ queues }));
+    io.out(JSON.stringify({ queues, schedule }));
     return 0;
   }
   for (const q of queues) {
@@ -336,6 +336,13 @@ export async function dlqShowAws(
           `${q.lastMove.startedAt === null ? '' : `, started ${q.lastMove.startedAt}`}${q.lastMove.failureReason === null ? '' : ` (${q.lastMove.failureReason})`}`,
       );
   }
+  if (schedule !== null)
+    io.out(
+      `schedule DLQ of ${target.stack}: ${schedule.visible} failed tick(s)` +
+        (schedule.visible === 0
+          ? ''
+          : ' (not redriven: the next tick scans anyway; read them in the console, then purge)'),
+    );
   return 0;
 }
 

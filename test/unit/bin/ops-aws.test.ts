@@ -33,6 +33,7 @@ const OUTPUTS: Record<string, string> = {
   [STACK_OUTPUTS.webhookQueueArn]: ARN('webhooks'),
   [STACK_OUTPUTS.webhookDlqUrl]: 'https://sqs.eu-west-1.amazonaws.com/123456789012/webhooks-dlq',
   [STACK_OUTPUTS.webhookDlqArn]: ARN('webhooks-dlq'),
+  [STACK_OUTPUTS.scheduleDlqUrl]: 'https://sqs.eu-west-1.amazonaws.com/123456789012/schedule-dlq',
 };
 const describeStacks = (outputs: Record<string, string> = OUTPUTS) => ({
   Stacks: [
@@ -211,6 +212,7 @@ describe('npm run ops against a deployed stack (SDK boundary mocked)', () => {
     expect(result.out).toContain(`refresh DLQ of ${STACK}: 3 message(s)`);
     expect(result.out).toContain('last redrive: RUNNING, 1 of 4 moved');
     expect(result.out).toContain(`webhooks DLQ of ${STACK}: 3 message(s)`);
+    expect(result.out).toContain(`schedule DLQ of ${STACK}: 3 failed tick(s) (not redriven`);
   });
 
   it('keys create --stack with no admin key writes only the digest into the stack table and prints the key once', async () => {
