@@ -260,25 +260,6 @@ describe('refreshConnection failure handling', () => {
     rememberSecret(s.access_token, s.refresh_token);
   });
 
-  it('invalid_grant after a sibling stored new credentials is reported as success, not revocation', async () => {
-    const { key } = await connection('strict');
-    pauseAfterAnswer = async (name) => {
-      if (name !== 'after_lease') return;
-      // While this worker holds the lease, new credentials arrive (a sibling's rotation, or a
-      // reconnect); the provider then rejects the token this worker is about to present.
-      const fresh = double.mintFamily();
-      rememberSecret(fresh);
-      await core.importConnection(key, { refreshToken: fresh });
-      double.once({ mode: 'status', status: 400, body: { error: 'invalid_grant' } });
-    };
-
-    const result = await core.refresh(key, { trigger: 'forced' });
-
-    expect(result.outcome).toBe('refreshed_by_sibling');
-    expect(await stored(key)).toMatchObject({ status: 'active', lastError: null });
-    expect(publisher.events).toHaveLength(0);
-  });
-
   it('invalid_grant after a refresher that took over the lease rotated the token is success, not revocation', async () => {
     const { key } = await connection('grace', clock.now() + 2 * LEASE_MS);
     let thaw: () => void = () => {};
