@@ -31,7 +31,9 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
       event,
       (record: SQSRecord) => processRefreshRecord(deps, record.body, remaining),
       processor,
-      { context },
+      // Failed records are reported, not raised: a batch whose one task waits for another worker's
+      // lease is routine. Infrastructure failures have their own metric and alarm.
+      { context, throwOnFullBatchFailure: false },
     );
   } finally {
     rt.metrics.flush();

@@ -1,6 +1,6 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import { connectionKeyString } from '../domain/ids';
-import { NotFoundError } from '../errors';
+import { NotFoundError, ServiceError } from '../errors';
 import type { Logger } from '../ports/logger';
 import type { MetricsSink } from '../ports/metrics';
 import { type RefreshDeps, refreshConnection } from '../refresh/refresh-connection';
@@ -40,6 +40,14 @@ export class RefreshLimiter {
   }
 }
 
+/** A refresh task to be retried after the queue's visibility timeout (not an infrastructure error). */
+export class RetryLater extends ServiceError {
+  constructor(key: { integrationId: string; connectionId: string }) {
+    super('lease_held', `${connectionKeyString(key)} is leased by another worker; the task is retried later`);
+    this.name = 'RetryLater';
+  }
+}
+
 export interface RefreshRecordDeps {
   readonly refresh: RefreshDeps;
   readonly limiter: RefreshLimiter;
@@ -51,7 +59,9 @@ export interface RefreshRecordDeps {
  * Processes one refresh task. Provider-level failures are recorded on the connection (its next due
  * time carries the backoff) and the message completes; only infrastructure failures (DynamoDB,
  * KMS, a lost lease, too little time) throw, so the message is retried and, repeatedly failing,
- * lands in the DLQ. A malformed message throws too (poison → DLQ).
+ * lands in the DLQ; so does a lease held by another worker ({@link RetryLater}: retried once that
+ * lease has run out, never dead-lettered by it since a lease is far shorter than the visibility
+ * timeout). A malformed message throws too (poison → DLQ).
  */
 export async function processRefreshRecord(
   deps: RefreshRecordDeps,
@@ -81,11 +91,19 @@ export async function processRefreshRecord(
           });
           if (result.connection.status === 'needs_reauth') deps.metrics.count('ReauthRequired');
           break;
+        case 'lease_held':
+          // Another worker holds the lease: usually it is refreshing, but it may have died. The
+          // scan's claim keeps this connection from being enqueued again for a while, so this task
+          // is not acknowledged: it comes back after the visibility timeout, when that lease has
+          // run out, and finds the connection refreshed (nothing to do) or still due.
+          deps.metrics.count('RefreshSkipped', 1, { reason: result.outcome });
+          throw new RetryLater(key);
         default:
           deps.metrics.count('RefreshSkipped', 1, { reason: result.outcome });
       }
       await deps.refresh.failpoints?.('before_ack');
     } catch (error) {
+      if (error instanceof RetryLater) throw error;
       if (error instanceof NotFoundError) {
         // Deleted since it was enqueued: nothing to do.
         deps.logger.info('refresh task for a missing connection or integration skipped', {

@@ -140,8 +140,9 @@ describe.skipIf(!HAVE_CHROMIUM)('operator console in headless Chromium', () => {
     await page.getByRole('link', { name: 'Connections', exact: true }).click();
     await page.locator('select[name="status"]').selectOption('needs_reauth');
     const row = page.locator(`tr[data-connection="${DEMO.revoked}"]`);
+    // The filtered page replaces the unfiltered one: wait for it rather than read a list mid-render.
+    await expect.poll(() => page.locator('tr[data-connection]').count()).toBe(1);
     await row.waitFor();
-    expect(await page.locator('tr[data-connection]').count()).toBe(1);
     await shot(page, 'console-connections');
 
     // One connection: view and history.

@@ -5,15 +5,20 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { LOCAL_VISIBILITY_TIMEOUT_SECONDS } from '../../infra/local/sqs';
 import { type ProviderDouble, startProviderDouble } from '../support/provider-double';
 import { rememberSecret } from '../support/secrets';
 
 /** The service's provider timeout here; its lease is derived from it (2 calls + commit budget + margin). */
 const PROVIDER_TIMEOUT_MS = 2_000;
 const LEASE_MS = PROVIDER_TIMEOUT_MS * 2 + 5_000 + 10_000;
-/** Generous bounds: a start on a loaded machine, a lease running out, a scan and a refresh. */
+/**
+ * Generous bounds: a start on a loaded machine; then the dead worker's lease runs out, and the
+ * task the restarted scan sent (which found that lease held) comes back after the refresh queue's
+ * visibility timeout, plus a minute of slack.
+ */
 const START_BOUND_MS = 90_000;
-const RECOVERY_BOUND_MS = LEASE_MS + 60_000;
+const RECOVERY_BOUND_MS = LEASE_MS + LOCAL_VISIBILITY_TIMEOUT_SECONDS.refresh * 1_000 + 60_000;
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -40,7 +45,7 @@ async function until<T>(
 
 // reliability.md promise 20: `kill -9` of the local runtime while a refresh waits on the provider,
 // then a restart on the same DATA_DIR: the connection is refreshed after the dead worker's lease
-// runs out, the grant intact (the provider's grace window covers the token it rotated for the dead
+// runs out (the task that met the dead lease comes back after the visibility timeout), the grant intact (the provider's grace window covers the token it rotated for the dead
 // worker), and the service answers as before.
 describe('local runtime killed during a provider call', () => {
   const cleanup: Array<() => Promise<void>> = [];
