@@ -6,6 +6,10 @@ import { defineConfig } from 'vitest/config';
 // assertions and cdk-nag on synthesized stacks). `npm test` runs them all.
 export default defineConfig({
   test: {
+    // Three test files at a time on two cores: many integration files spend most of their time
+    // waiting (leases running out, queue visibility, provider timeouts), and the timing-sensitive
+    // ones size their budgets from the capacity they measure, not from an idle machine.
+    maxWorkers: 3,
     projects: [
       {
         test: {
