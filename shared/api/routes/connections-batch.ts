@@ -1,14 +1,14 @@
 import pLimit from 'p-limit';
 import type { ResolvedIntegration } from '../../domain/integration';
 import { resolveIntegration } from '../../providers/resolve';
-import { type CredentialsInput, importCredentials } from '../../refresh/import-credentials';
+import { importCredentials } from '../../refresh/import-credentials';
 import type { Runtime } from '../../runtime';
 import type { ApiDeps } from '../deps';
 import { type ApiError, notFound, toApiError } from '../errors';
+import { credentialsOf } from '../import-body';
 import { checkImportPlaceholders } from '../placeholders';
 import { type AnyRoute, type RouteDef, route } from '../route';
 import { integrationParamsSchema } from '../schemas/common';
-import type { ConnectionInput } from '../schemas/connections';
 import {
   type ConnectionBatchItem,
   type ConnectionBatchOutput,
@@ -25,30 +25,6 @@ const ITEM_CONCURRENCY = 8;
 
 type ItemResult = ConnectionBatchOutput['items'][number];
 const apiRoute = <P, Q, B>(def: RouteDef<ApiDeps, P, Q, B>) => route(def);
-
-/**
- * The single import's body as the import use case takes it, exactly as `PUT .../connections/{id}`
- * maps it: `expires_in` counts from now, `expires_at` is absolute, neither derives the expiry; an
- * absent `refresh_token` keeps a stored one that is still good, `null` says there is none.
- */
-export function credentialsOf(body: ConnectionInput, now: number): CredentialsInput {
-  const expiresAt =
-    body.expires_in !== undefined
-      ? now + body.expires_in * 1_000
-      : body.expires_at !== undefined
-        ? Date.parse(body.expires_at)
-        : null;
-  return {
-    accessToken: body.access_token,
-    ...(body.refresh_token === undefined ? {} : { refreshToken: body.refresh_token }),
-    expiresAt,
-    tokenType: body.token_type ?? null,
-    scope: body.scope ?? null,
-    raw: body.raw ?? {},
-    ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
-    ...(body.authorized_at === undefined ? {} : { authorizedAt: Date.parse(body.authorized_at) }),
-  };
-}
 
 /**
  * api.md v1.1 `POST /v1/integrations/{integration_id}/connections/batch`: up to 100 imports, each

@@ -7,6 +7,7 @@ import { listConnections } from '../../store/listing';
 import { decodeCursor, encodeCursor } from '../cursor';
 import type { ApiDeps } from '../deps';
 import { ApiError, notFound } from '../errors';
+import { credentialsOf } from '../import-body';
 import { checkImportPlaceholders } from '../placeholders';
 import { isUnusable, refreshError } from '../refresh-errors';
 import { type AnyRoute, type RouteDef, route } from '../route';
@@ -54,23 +55,12 @@ export const connectionRoutes: readonly AnyRoute<ApiDeps>[] = [
         client_secret_ciphertext: stored.clientSecretCiphertext,
       });
       await checkImportPlaceholders(rt.store, integration, keyOf(params), body.metadata);
-      const expiresAt =
-        body.expires_in !== undefined
-          ? rt.clock.now() + body.expires_in * 1_000
-          : body.expires_at !== undefined
-            ? Date.parse(body.expires_at)
-            : null;
-      const { connection, created } = await importCredentials(rt.refresh, integration, keyOf(params), {
-        accessToken: body.access_token,
-        // Absent keeps a stored refresh token that is still good; null says there is none.
-        ...(body.refresh_token === undefined ? {} : { refreshToken: body.refresh_token }),
-        expiresAt,
-        tokenType: body.token_type ?? null,
-        scope: body.scope ?? null,
-        raw: body.raw ?? {},
-        ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
-        ...(body.authorized_at === undefined ? {} : { authorizedAt: Date.parse(body.authorized_at) }),
-      });
+      const { connection, created } = await importCredentials(
+        rt.refresh,
+        integration,
+        keyOf(params),
+        credentialsOf(body, rt.clock.now()),
+      );
       return { status: created ? 201 : 200, body: connectionView(connection) };
     },
   }),

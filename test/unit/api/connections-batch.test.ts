@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { credentialsOf } from '../../../shared/api/routes/connections-batch';
+import { credentialsOf } from '../../../shared/api/import-body';
 import { connectionInputSchema } from '../../../shared/api/schemas/connections';
 import {
   connectionBatchInputSchema,
