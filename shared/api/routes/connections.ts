@@ -44,7 +44,8 @@ export const connectionRoutes: readonly AnyRoute<ApiDeps>[] = [
     responses: {
       200: { description: 'Replaced', schema: connectionSchema },
       201: { description: 'Created', schema: connectionSchema },
-      ...errorResponses(404),
+      // 503 refresh_in_progress: a refresh in flight held the connection past the import's wait.
+      ...errorResponses(404, 503),
     },
     handle: async ({ deps: { rt }, params, body }) => {
       // A consistent read, not the refresh path's cache: an integration deleted a moment ago is gone.
