@@ -9,7 +9,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { build, stop as stopEsbuild } from 'esbuild';
 import { lambdaModuleAliases } from '../../infra/bundle/aliases';
@@ -84,7 +84,11 @@ export async function runColdStart(root: string, options: { runs: number }): Pro
   await mkdir(outDir, { recursive: true });
   const settings = await bundleSettings(root);
   const other = settings.sdk === 'bundled' ? 'external' : 'bundled';
-  const result = { settings } as ColdStartResult;
+  // Reported with paths relative to the project, so results read the same on every machine.
+  const aliases = Object.fromEntries(
+    Object.entries(settings.aliases).map(([from, to]) => [from, relative(root, to)]),
+  );
+  const result = { settings: { ...settings, aliases } } as ColdStartResult;
   try {
     for (const fn of FUNCTIONS) {
       progress(`cold start: bundling and importing ${fn}`);
