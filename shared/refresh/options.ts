@@ -5,6 +5,15 @@ import { ServiceError } from '../errors';
  * Timing of a refresh. The lease must outlive everything done under it: the provider call (with
  * its in-call retries) plus the commit budget (design.md invariant 6), checked at construction.
  */
+/** What must fit in a lease: every provider call the refresh may make, then the commit budget. */
+export function workUnderLeaseMs(o: {
+  readonly providerTimeoutMs: number;
+  readonly maxProviderCalls: number;
+  readonly commitBudgetMs: number;
+}): number {
+  return o.providerTimeoutMs * o.maxProviderCalls + o.commitBudgetMs;
+}
+
 export const refreshOptionsSchema = z
   .object({
     /** Timeout of one provider call. */
@@ -21,7 +30,7 @@ export const refreshOptionsSchema = z
     dueSkewMs: z.number().int().nonnegative().default(2_000),
   })
   .superRefine((o, ctx) => {
-    const needed = o.providerTimeoutMs * o.maxProviderCalls + o.commitBudgetMs;
+    const needed = workUnderLeaseMs(o);
     if (o.leaseMs <= needed) {
       ctx.addIssue({
         code: 'custom',

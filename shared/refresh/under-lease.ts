@@ -9,6 +9,7 @@ import type { IntegrationCredentials } from '../ports/integrations';
 import type { Sealer } from '../ports/keyring';
 import { type ConnectionPatch, type Fence, fenceOf, type StoredConnection } from '../ports/store';
 import { decide } from './decide';
+import { workUnderLeaseMs } from './options';
 import { publishOutbox } from './outbox';
 import type { RefreshDeps, RefreshRequest, RefreshResult } from './refresh-connection';
 import { decryptSecrets, encodeSecrets, tokensContext } from './secrets';
@@ -35,16 +36,12 @@ export async function underLease(
 ): Promise<RefreshResult> {
   const fence = fenceOf(leased);
   let released = false;
-  let sealer: Sealer | undefined;
   try {
-    const result = await refreshUnderLease(deps, leased, fence, request, baselineGeneration, (s) => {
-      sealer = s;
-    });
+    const result = await refreshUnderLease(deps, leased, fence, request, baselineGeneration);
     // A commit took the lease back; a result without a commit did not.
     released = result.committed;
     return result.result;
   } finally {
-    sealer?.dispose();
     if (!released) {
       await deps.store.releaseLease(leased, fence).catch((error: unknown) => {
         // The lease expires by itself; nothing is lost.
@@ -70,14 +67,11 @@ async function refreshUnderLease(
   fence: Fence,
   request: RefreshRequest,
   baselineGeneration: number,
-  keepSealer: (sealer: Sealer) => void,
 ): Promise<LeaseOutcome> {
-  const { clock, options, logger } = deps;
   const decided = decide(deps, leased, request, baselineGeneration);
   if (decided !== null) return { result: decided, committed: false };
   await deps.failpoints?.('after_lease');
-  const needed = options.providerTimeoutMs * options.maxProviderCalls + options.commitBudgetMs;
-  if (request.remainingTimeMs !== undefined && request.remainingTimeMs() < needed) {
+  if (request.remainingTimeMs !== undefined && request.remainingTimeMs() < workUnderLeaseMs(deps.options)) {
     throw new ServiceError(
       'insufficient_time',
       `not enough time left to refresh ${connectionKeyString(leased)} safely`,
@@ -92,20 +86,41 @@ async function refreshUnderLease(
     return expireWithoutRefreshToken(deps, leased, fence, request, integration.refresh);
   }
   const sealer = await deps.keyring.prepareSeal(tokensContext(leased));
-  keepSealer(sealer);
+  try {
+    return await presentAndCommit(deps, leased, fence, request, credentials, secrets.refresh_token, sealer);
+  } finally {
+    sealer.dispose();
+  }
+}
+
+/**
+ * The provider call and the one commit of its outcome, with the integration, the stored refresh
+ * token and a sealer for the new tokens already in hand.
+ */
+async function presentAndCommit(
+  deps: RefreshDeps,
+  leased: StoredConnection,
+  fence: Fence,
+  request: RefreshRequest,
+  credentials: IntegrationCredentials,
+  refreshToken: string,
+  sealer: Sealer,
+): Promise<LeaseOutcome> {
+  const { clock, logger } = deps;
+  const { integration } = credentials;
   const commitId = randomBytes(9).toString('base64url');
 
   // The fence guards the write, not the provider call: a worker that stalled past its lease (a
   // freeze, a long GC, a slow decrypt) must not present a refresh token a sibling may have rotated
   // since; a strict provider would revoke the whole grant (RFC 9700 §4.14.2).
-  if ((leased.leaseUntil ?? 0) - clock.now() < needed) {
+  if ((leased.leaseUntil ?? 0) - clock.now() < workUnderLeaseMs(deps.options)) {
     throw new ServiceError(
       'lease_expired',
       `the refresh lease of ${connectionKeyString(leased)} ran short before the provider call`,
     );
   }
   const started = clock.now();
-  const outcome = await callProvider(deps, leased, credentials, secrets.refresh_token);
+  const outcome = await callProvider(deps, leased, credentials, refreshToken);
   await deps.failpoints?.('after_provider_answer');
   const now = clock.now();
   const ctx = { now, settings: integration.refresh, random: deps.random };
@@ -123,7 +138,7 @@ async function refreshUnderLease(
     const next: TokenSecrets = {
       access_token: outcome.tokens.accessToken,
       // Providers that do not rotate omit refresh_token: keep the stored one, byte for byte.
-      refresh_token: outcome.tokens.refreshToken ?? secrets.refresh_token,
+      refresh_token: outcome.tokens.refreshToken ?? refreshToken,
       raw: { ...outcome.tokens.raw },
     };
     const ciphertext = sealer.seal(encodeSecrets(next));
