@@ -33,6 +33,7 @@ import {
   DEFAULT_KEY_CACHE_TTL_MS,
   DynamoApiKeyStore,
 } from '../shared/store/api-keys';
+import { textTable } from './text-table';
 
 /** What the CLI needs of the key store (DynamoApiKeyStore satisfies it; tests pass a fake). */
 export interface KeyAdmin {
@@ -164,15 +165,7 @@ export function table(records: readonly ApiKeyRecord[]): string {
       r.revoked_at ?? '-',
     ]),
   ];
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => row[i]?.length ?? 0))) ?? [];
-  return rows
-    .map((row) =>
-      row
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return textTable(rows);
 }
 
 /** Where the keys live, from the environment (see the top of this file). */

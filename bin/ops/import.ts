@@ -356,16 +356,7 @@ async function sendUnit(
       answer = await client.importConnections(integrationId, body);
     } catch (error) {
       if (!(error instanceof ApiClientError)) throw error;
-      if (error.status === 401)
-        throw new ImportError(
-          'unauthorized',
-          'the service refused the API key (401): check --key or OAUTH_REFRESHER_API_KEY',
-        );
-      if (error.status === 403)
-        throw new ImportError(
-          'forbidden',
-          'the API key lacks the admin scope (403): imports need an admin key',
-        );
+      throwIfRefused(error);
       const transient = error.status === 0 || error.status === 429 || error.status >= 500;
       // A 500 that repeats is likely one item the service cannot handle: send the batch's items one
       // by one, so that item is reported and the others import (a 503 is the service being busy).
@@ -464,16 +455,7 @@ async function preflight(client: ReturnType<typeof createApiClient>, integration
         },
       );
     }
-    if (error.status === 401)
-      throw new ImportError(
-        'unauthorized',
-        'the service refused the API key (401): check --key or OAUTH_REFRESHER_API_KEY',
-      );
-    if (error.status === 403)
-      throw new ImportError(
-        'forbidden',
-        'the API key lacks the admin scope (403): imports need an admin key',
-      );
+    throwIfRefused(error);
     if (error.status === 404 && integration !== undefined)
       throw new ImportError(
         'failed',
@@ -481,6 +463,17 @@ async function preflight(client: ReturnType<typeof createApiClient>, integration
       );
     throw new ImportError('failed', `the service answered ${error.status} ${error.code}: ${error.message}`);
   }
+}
+
+/** A key the service refused (401) or that is not an admin key (403) ends the import: say which. */
+function throwIfRefused(error: ApiClientError): void {
+  if (error.status === 401)
+    throw new ImportError(
+      'unauthorized',
+      'the service refused the API key (401): check --key or OAUTH_REFRESHER_API_KEY',
+    );
+  if (error.status === 403)
+    throw new ImportError('forbidden', 'the API key lacks the admin scope (403): imports need an admin key');
 }
 
 /** fetch wraps the socket error: its code (ECONNREFUSED, ENOTFOUND) is what an operator needs. */

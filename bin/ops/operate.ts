@@ -5,6 +5,7 @@
  * and dead letters are shown by their identifiers only.
  */
 import type { CliIo } from '../ops';
+import { textTable } from '../text-table';
 import {
   type ApiTarget,
   type ConnectionView,
@@ -75,7 +76,7 @@ export async function listConnections(
     return 0;
   }
   io.out(
-    table([
+    textTable([
       ['INTEGRATION', 'CONNECTION', 'STATUS', 'FAILURES', 'LAST ERROR', 'TOKEN EXPIRES', 'NEXT REFRESH'],
       ...items.map((c) => [
         c.integration_id,
@@ -156,7 +157,7 @@ export async function showConnection(
   else if (history.length === 0) io.out('History: nothing recorded yet.');
   else {
     io.out(`Recent history (newest first, ${history.length}):`);
-    io.out(table([['AT', 'KIND', 'WHAT'], ...history.map((h) => [h.at, h.kind, describeHistory(h)])]));
+    io.out(textTable([['AT', 'KIND', 'WHAT'], ...history.map((h) => [h.at, h.kind, describeHistory(h)])]));
   }
   return 0;
 }
@@ -285,7 +286,7 @@ export async function dlqShowLocal(target: ApiTarget, io: CliIo, json: boolean):
     );
     if (q.messages.length > 0)
       io.out(
-        table([
+        textTable([
           ['  MESSAGE', 'RECEIVES', 'INTEGRATION', 'CONNECTION', 'EVENT'],
           ...q.messages.map((m) => [
             `  ${m.message_id}`,
@@ -377,16 +378,4 @@ export async function dlqRedriveAws(
 
 function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-
-export function table(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => row[i]?.length ?? 0))) ?? [];
-  return rows
-    .map((row) =>
-      row
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }
