@@ -3,6 +3,7 @@ import {
   BatchWriteItemCommand,
   type DynamoDBClient,
   ScanCommand,
+  type ScanCommandInput,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import type { Clock } from '../../shared/ports/clock';
@@ -22,17 +23,33 @@ export async function sweepExpiredItems(
   tableName: string,
   clock: Clock,
 ): Promise<number> {
-  const nowSeconds = Math.floor(clock.now() / 1000);
+  return deleteMatching(client, tableName, {
+    FilterExpression: '#ttl < :now',
+    ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+    ExpressionAttributeValues: { ':now': { N: String(Math.floor(clock.now() / 1000)) } },
+  });
+}
+
+/**
+ * Deletes every item of the (local) table that a Scan filter matches, in batches of 25, retrying
+ * unprocessed items. @returns the number of items deleted
+ */
+export async function deleteMatching(
+  client: DynamoDBClient,
+  tableName: string,
+  filter: Pick<
+    ScanCommandInput,
+    'FilterExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+  >,
+): Promise<number> {
   let deleted = 0;
   let start: Record<string, AttributeValue> | undefined;
   do {
     const page = await client.send(
       new ScanCommand({
         TableName: tableName,
-        FilterExpression: '#ttl < :now',
+        ...filter,
         ProjectionExpression: 'pk, sk',
-        ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
-        ExpressionAttributeValues: { ':now': { N: String(nowSeconds) } },
         ...(start === undefined ? {} : { ExclusiveStartKey: start }),
       }),
     );

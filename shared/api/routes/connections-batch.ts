@@ -1,11 +1,11 @@
 import pLimit from 'p-limit';
 import type { ResolvedIntegration } from '../../domain/integration';
-import { resolveIntegration } from '../../providers/resolve';
 import { importCredentials } from '../../refresh/import-credentials';
 import type { Runtime } from '../../runtime';
 import type { ApiDeps } from '../deps';
-import { type ApiError, notFound, toApiError } from '../errors';
+import { type ApiError, toApiError } from '../errors';
 import { credentialsOf } from '../import-body';
+import { resolvedIntegrationOrNotFound } from '../integration-lookup';
 import { checkImportPlaceholders } from '../placeholders';
 import { type AnyRoute, type RouteDef, route } from '../route';
 import { integrationParamsSchema } from '../schemas/common';
@@ -50,13 +50,7 @@ export const connectionBatchRoutes: readonly AnyRoute<ApiDeps>[] = [
       ...errorResponses(404, 503),
     },
     handle: async ({ deps: { rt }, params, body }) => {
-      // A consistent read, as the single import does: an integration deleted a moment ago is gone.
-      const stored = await rt.integrationStore.get(params.integration_id);
-      if (stored === null) throw notFound(`integration ${params.integration_id}`);
-      const integration = resolveIntegration(stored.integrationId, {
-        ...stored.config,
-        client_secret_ciphertext: stored.clientSecretCiphertext,
-      });
+      const integration = await resolvedIntegrationOrNotFound(rt, params.integration_id);
       const items = await importAll(rt, integration, body.items);
       return { status: 200, body: { items } };
     },

@@ -1,5 +1,4 @@
 import type { ConnectionKey } from '../../domain/ids';
-import { resolveIntegration } from '../../providers/resolve';
 import { revivable } from '../../refresh/decide';
 import { importCredentials } from '../../refresh/import-credentials';
 import { refreshConnection } from '../../refresh/refresh-connection';
@@ -8,6 +7,7 @@ import { decodeCursor, encodeCursor } from '../cursor';
 import type { ApiDeps } from '../deps';
 import { ApiError, notFound } from '../errors';
 import { credentialsOf } from '../import-body';
+import { resolvedIntegrationOrNotFound } from '../integration-lookup';
 import { checkImportPlaceholders } from '../placeholders';
 import { isUnusable, refreshError } from '../refresh-errors';
 import { type AnyRoute, type RouteDef, route } from '../route';
@@ -48,13 +48,7 @@ export const connectionRoutes: readonly AnyRoute<ApiDeps>[] = [
       ...errorResponses(404, 503),
     },
     handle: async ({ deps: { rt }, params, body }) => {
-      // A consistent read, not the refresh path's cache: an integration deleted a moment ago is gone.
-      const stored = await rt.integrationStore.get(params.integration_id);
-      if (stored === null) throw notFound(`integration ${params.integration_id}`);
-      const integration = resolveIntegration(stored.integrationId, {
-        ...stored.config,
-        client_secret_ciphertext: stored.clientSecretCiphertext,
-      });
+      const integration = await resolvedIntegrationOrNotFound(rt, params.integration_id);
       await checkImportPlaceholders(rt.store, integration, keyOf(params), body.metadata);
       const { connection, created } = await importCredentials(
         rt.refresh,

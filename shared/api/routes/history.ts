@@ -3,11 +3,11 @@ import type { LastError } from '../../domain/errors';
 import { DEFAULT_REAUTH_LEAD_SECONDS } from '../../domain/integration';
 import { type Attempt, decodeAttempts } from '../../history/ring';
 import { isoTime } from '../../policy/limits';
-import { resolveIntegration } from '../../providers/resolve';
 import { readHealthRows } from '../../store/health';
 import { DEFAULT_HISTORY_RETENTION_MS, type HistoryItem } from '../../store/history';
 import type { ApiDeps } from '../deps';
 import { invalidRequest, notFound } from '../errors';
+import { resolvedIntegrationOrNotFound } from '../integration-lookup';
 import { type AnyRoute, type RouteDef, route } from '../route';
 import { connectionParamsSchema, integrationParamsSchema } from '../schemas/common';
 import {
@@ -122,12 +122,7 @@ export const historyRoutes: readonly AnyRoute<ApiDeps>[] = [
       ...errorResponses(404),
     },
     handle: async ({ deps: { rt }, params }) => {
-      const stored = await rt.integrationStore.get(params.integration_id);
-      if (stored === null) throw notFound(`integration ${params.integration_id}`);
-      const integration = resolveIntegration(stored.integrationId, {
-        ...stored.config,
-        client_secret_ciphertext: stored.clientSecretCiphertext,
-      });
+      const integration = await resolvedIntegrationOrNotFound(rt, params.integration_id);
       const now = rt.clock.now();
       const lead = (integration.refresh.reauthLeadSeconds ?? DEFAULT_REAUTH_LEAD_SECONDS) * 1000;
       const [{ rows, truncated }, failures] = await Promise.all([
