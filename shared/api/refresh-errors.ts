@@ -1,7 +1,7 @@
 import type { Connection } from '../domain/connection';
 import type { RefreshErrorCode } from '../domain/errors';
 import { connectionKeyString } from '../domain/ids';
-import type { RefreshResult } from '../refresh/refresh-connection';
+import type { RefreshResult } from '../refresh/types';
 import { ApiError } from './errors';
 import { connectionView } from './views';
 

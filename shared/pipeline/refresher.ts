@@ -1,10 +1,11 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import { connectionKeyString } from '../domain/ids';
+import { parseMessage, refreshTaskSchema } from '../domain/messages';
 import { NotFoundError, ServiceError } from '../errors';
 import type { Logger } from '../ports/logger';
 import type { MetricsSink } from '../ports/metrics';
-import { type RefreshDeps, refreshConnection } from '../refresh/refresh-connection';
-import { parseMessage, refreshTaskSchema } from './messages';
+import { refreshConnection } from '../refresh/refresh-connection';
+import type { RefreshDeps } from '../refresh/types';
 
 export interface RefresherLimits {
   /** Refreshes running at once in this process. */

@@ -1,6 +1,6 @@
 import { shouldRefresh } from '../policy/should-refresh';
 import type { StoredConnection } from '../ports/store';
-import type { RefreshDeps, RefreshRequest, RefreshResult } from './refresh-connection';
+import type { RefreshDeps, RefreshRequest, RefreshResult } from './types';
 
 /** Whether the state at hand already answers the request; null means "go on under the lease". */
 export function decide(

@@ -11,9 +11,9 @@ import { type ConnectionPatch, type Fence, fenceOf, type StoredConnection } from
 import { decide } from './decide';
 import { workUnderLeaseMs } from './options';
 import { publishOutbox } from './outbox';
-import type { RefreshDeps, RefreshRequest, RefreshResult } from './refresh-connection';
 import { decryptSecrets, encodeSecrets, tokensContext } from './secrets';
 import { expiredWithoutRefreshTokenPatch, failurePatch, successPatch, toLastError } from './transitions';
+import type { RefreshDeps, RefreshRequest, RefreshResult } from './types';
 
 /**
  * The part of a refresh that runs under the lease (design.md invariants 3–6): decide again on the

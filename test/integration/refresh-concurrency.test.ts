@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createLocalKeyring } from '../../shared/adapters/local/keyring';
 import type { ConnectionKey } from '../../shared/domain/ids';
-import { createLocalKeyring } from '../../shared/keyring/local';
 import { fenceOf } from '../../shared/ports/store';
-import type { RefreshResult } from '../../shared/refresh/refresh-connection';
 import { decryptSecrets } from '../../shared/refresh/secrets';
+import type { RefreshResult } from '../../shared/refresh/types';
 import { type Core, createCore } from '../support/core';
 import { startTestDynalite, type TestDynamo } from '../support/dynamo';
 import { type OidcHarness, startOidcProvider } from '../support/oidc';

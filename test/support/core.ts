@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { DynamoConnectionStore } from '../../shared/adapters/aws/dynamodb/connections';
+import { DynamoIntegrationStore } from '../../shared/adapters/aws/dynamodb/integrations';
+import { createTokenClient } from '../../shared/adapters/http/token-client';
+import { createLocalKeyring } from '../../shared/adapters/local/keyring';
+import { createLogger } from '../../shared/adapters/powertools/logger';
 import type { OutboxEvent } from '../../shared/domain/events';
 import type { ConnectionKey } from '../../shared/domain/ids';
-import { createLocalKeyring } from '../../shared/keyring/local';
-import { createLogger } from '../../shared/log';
-import { createTokenClient } from '../../shared/oauth/client';
 import type { TokenClient } from '../../shared/oauth/types';
 import { type Clock, systemClock } from '../../shared/ports/clock';
 import type { EventPublisher } from '../../shared/ports/events';
@@ -13,12 +15,10 @@ import type { Failpoints } from '../../shared/refresh/failpoints';
 import { type CredentialsInput, importCredentials } from '../../shared/refresh/import-credentials';
 import { CachedIntegrationSource } from '../../shared/refresh/integration-source';
 import { parseRefreshOptions } from '../../shared/refresh/options';
-import type { RefreshDeps, RefreshRequest, RefreshResult } from '../../shared/refresh/refresh-connection';
 import { refreshConnection } from '../../shared/refresh/refresh-connection';
 import { saveIntegration } from '../../shared/refresh/save-integration';
 import { SingleFlight } from '../../shared/refresh/single-flight';
-import { DynamoConnectionStore } from '../../shared/store/connections';
-import { DynamoIntegrationStore } from '../../shared/store/integrations';
+import type { RefreshDeps, RefreshRequest, RefreshResult } from '../../shared/refresh/types';
 import type { TestDynamo } from './dynamo';
 import { rememberSecret } from './secrets';
 
