@@ -7,8 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { createLocalKeyring } from '../shared/keyring/local';
-import { DynamoConnectionStore } from '../shared/store/connections';
+import { DynamoConnectionStore } from '../shared/adapters/aws/dynamodb/connections';
+import { createLocalKeyring } from '../shared/adapters/local/keyring';
 import { createCore } from '../test/support/core';
 import { startTestDynalite } from '../test/support/dynamo';
 import { startOidcProvider } from '../test/support/oidc';

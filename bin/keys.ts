@@ -21,18 +21,13 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { API_KEY_FILE, apiKeyDigest, LOCK_FILE } from '../infra/local/config';
 import { RUNTIME_URL_FILE } from '../infra/local/runtime-url';
+import { DEFAULT_KEY_CACHE_TTL_MS, DynamoApiKeyStore } from '../shared/adapters/aws/dynamodb/api-keys';
 import { type ApiKey, createApiClient } from '../shared/api/client';
 import { configSchema } from '../shared/config/config';
 import { ENV } from '../shared/config/env';
+import { type ApiKeyRecord, BOOTSTRAP_ADMIN_ID, type CreateKeyInput } from '../shared/domain/api-keys';
 import { NotFoundError } from '../shared/errors';
 import { systemClock } from '../shared/ports/clock';
-import {
-  type ApiKeyRecord,
-  BOOTSTRAP_ADMIN_ID,
-  type CreateKeyInput,
-  DEFAULT_KEY_CACHE_TTL_MS,
-  DynamoApiKeyStore,
-} from '../shared/store/api-keys';
 import { textTable } from './text-table';
 
 /** What the CLI needs of the key store (DynamoApiKeyStore satisfies it; tests pass a fake). */

@@ -3,9 +3,9 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
-import { KMS_ENCRYPTION_CONTEXT } from '../shared/keyring/kms';
+import { KMS_ENCRYPTION_CONTEXT } from '../shared/adapters/aws/kms';
 
-/** The DynamoDB operations the service's code issues (see shared/store). */
+/** The DynamoDB operations the service's code issues (see shared/adapters/aws/dynamodb). */
 export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query' | 'Scan';
 
 const WRITES: ReadonlySet<TableAction> = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
@@ -69,7 +69,7 @@ export function grantTableAccess(
 }
 
 /**
- * The token envelope's key operations (shared/keyring/kms.ts): GenerateDataKey and Decrypt, only
+ * The token envelope's key operations (shared/adapters/aws/kms.ts): GenerateDataKey and Decrypt, only
  * with the service's fixed encryption context and no other context keys. The per-connection
  * binding lives in the envelope's AAD, which KMS never sees, so this is as narrow as IAM can say.
  */

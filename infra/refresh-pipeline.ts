@@ -9,8 +9,9 @@ import { Schedule, ScheduleExpression, TimeWindow } from 'aws-cdk-lib/aws-schedu
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DUE_INDEX, OUTBOX_INDEX, SCAN_CLAIMS_PK_PREFIX } from '../shared/adapters/aws/dynamodb/table';
 import { SCAN_CLAIM_MS } from '../shared/pipeline/scan';
-import { DUE_INDEX, OUTBOX_INDEX, SCAN_CLAIMS_PK_PREFIX } from '../shared/store/table';
+import { invocationMsFor, leaseMsFor } from '../shared/refresh/options';
 import { type EnvironmentValues, functionEnvironment } from './environment';
 import { acknowledge } from './nag';
 import { grantEnvelopeKey, grantPartitionAccess, grantSend, grantTableAccess } from './permissions';
@@ -31,9 +32,6 @@ export const SCAN_CLAIM = Duration.millis(SCAN_CLAIM_MS);
 
 /** Slowest scan rate: the default refresh margin (shared/policy) is 15 minutes before expiry. */
 export const MAX_SCHEDULE_RATE = Duration.minutes(15);
-
-/** Time a refresh needs besides its provider calls (shared/refresh/options.ts commitBudgetMs, plus slack). */
-const COMMIT_BUDGET = Duration.seconds(10);
 
 export interface RefreshPipelineProps {
   readonly table: ITable;
@@ -56,7 +54,11 @@ export interface RefreshPipelineProps {
   readonly schedulerTimeout?: Duration;
   /** Connections one scan enqueues at most. @default 10000 */
   readonly scanMaxPerRun?: number;
-  /** At most a sixth of the 10-minute claim (the queue's visibility is 6 × this). @default Duration.seconds(60) */
+  /**
+   * At least one refresh lease (shared/refresh/options.ts `leaseMsFor`), at most a sixth of the
+   * 10-minute claim (the queue's visibility is 6 × this).
+   * @default a lease and one more refresh's work (`invocationMsFor`): 60 s with the default provider timeout
+   */
   readonly refresherTimeout?: Duration;
   /** Concurrent refresher invocations the queue mapping allows (2–1000). @default 10 */
   readonly maxConcurrency?: number;
@@ -101,8 +103,9 @@ export class RefreshPipeline extends Construct {
     super(scope, id);
     const rate = props.scheduleRate ?? Duration.minutes(1);
     const window = props.flexibleWindow ?? Duration.minutes(1);
-    const refresherTimeout = props.refresherTimeout ?? Duration.seconds(60);
     const providerTimeout = props.providerTimeout ?? Duration.seconds(10);
+    const refresherTimeout =
+      props.refresherTimeout ?? wholeSeconds(invocationMsFor(providerTimeout.toMilliseconds()));
     const maxConcurrency = props.maxConcurrency ?? 10;
     const retryAttempts = props.scheduleRetryAttempts ?? 2;
     this.validate({ rate, window, refresherTimeout, providerTimeout, retryAttempts });
@@ -160,7 +163,7 @@ export class RefreshPipeline extends Construct {
       ['GetItem', 'UpdateItem'],
       [DUE_INDEX.name, OUTBOX_INDEX.name],
     );
-    // Scan claims (shared/store/due-index.ts) live in their own partitions, `SCAN#<shard>`.
+    // Scan claims (shared/adapters/aws/dynamodb/due-index.ts) live in their own partitions, `SCAN#<shard>`.
     grantPartitionAccess(this.scheduler, props.table, ['PutItem', 'Query'], [`${SCAN_CLAIMS_PK_PREFIX}*`]);
     grantSend(this.scheduler, this.queue);
     grantSend(this.scheduler, props.webhookQueue);
@@ -246,12 +249,21 @@ export class RefreshPipeline extends Construct {
         `refresherTimeout × ${VISIBILITY_TIMEOUT_FACTOR} must fit in the ${SCAN_CLAIM.toMinutes()}-minute scan claim`,
       );
     }
-    const needed = p.providerTimeout.toSeconds() * 2 + COMMIT_BUDGET.toSeconds();
+    // The refresh refuses to start without time for its work; the lease's margin covers the steps
+    // before the provider call (lease, integration read, decrypt).
+    const needed = wholeSeconds(leaseMsFor(p.providerTimeout.toMilliseconds())).toSeconds();
     if (p.refresherTimeout.toSeconds() < needed) {
-      fail(`refresherTimeout must leave room for two provider calls and the commit (≥ ${needed} s)`);
+      fail(
+        `refresherTimeout must leave room for two provider calls and the commit within one lease (≥ ${needed} s)`,
+      );
     }
     if (!Number.isInteger(p.retryAttempts) || p.retryAttempts < 0 || p.retryAttempts > 185) {
       fail('scheduleRetryAttempts must be an integer from 0 to 185');
     }
   }
+}
+
+/** Lambda timeouts are whole seconds: rounded up. */
+function wholeSeconds(ms: number): Duration {
+  return Duration.seconds(Math.ceil(ms / 1_000));
 }

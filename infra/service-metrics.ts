@@ -2,7 +2,7 @@ import type { Duration } from 'aws-cdk-lib';
 import { type IMetric, MathExpression, Metric } from 'aws-cdk-lib/aws-cloudwatch';
 
 /**
- * The EMF metrics the functions emit (shared/metrics.ts, Powertools Metrics). Powertools adds the
+ * The EMF metrics the functions emit (shared/adapters/powertools/metrics.ts, Powertools Metrics). Powertools adds the
  * `service` dimension (POWERTOOLS_SERVICE_NAME) to every metric, and metrics emitted with extra
  * dimensions (provider, code, reason) exist only under that exact dimension set. Metrics with
  * extra dimensions are therefore read with Metrics Insights queries (`SELECT SUM(...) FROM

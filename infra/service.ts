@@ -2,7 +2,7 @@ import { Duration, Lazy } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { DEFAULT_DUE_SHARDS } from '../shared/store/table';
+import { DEFAULT_DUE_SHARDS } from '../shared/policy/schedule';
 import type { EnvironmentValues } from './environment';
 import { Monitoring, type MonitoringProps } from './monitoring';
 import { RefreshPipeline, type RefreshPipelineProps } from './refresh-pipeline';

@@ -17,7 +17,7 @@ import {
 } from 'aws-cdk-lib/aws-iam';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { TTL_ATTRIBUTE, tableDefinition } from '../shared/store/table';
+import { TTL_ATTRIBUTE, tableDefinition } from '../shared/adapters/aws/dynamodb/table';
 import { envelopeKeyConditions } from './permissions';
 
 /**
@@ -64,7 +64,7 @@ export interface AdoptedStore {
   readonly envelopeKeyArn?: string | undefined;
 }
 
-/** Attribute of the connect sessions' expiry (epoch seconds), see shared/store/connect-sessions.ts. */
+/** Attribute of the connect sessions' expiry (epoch seconds), see shared/adapters/aws/dynamodb/connect-sessions.ts. */
 export { TTL_ATTRIBUTE };
 
 export interface TokenStoreProps {

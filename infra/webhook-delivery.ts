@@ -60,7 +60,7 @@ export interface WebhookDeliveryProps {
 /**
  * Webhook queue (redelivery schedule of shared/webhooks/retry.ts: 24 receives over ≈ 34 h, then
  * the DLQ) and the sender function, which signs with the secret from Secrets Manager (Powertools
- * Parameters, current and previous version: shared/webhooks/secret.ts) and only
+ * Parameters, current and previous version: shared/adapters/aws/webhook-secret.ts) and only
  * reads integrations (no KMS: it never sees client secrets or tokens).
  */
 export class WebhookDelivery extends Construct {

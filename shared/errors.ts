@@ -6,6 +6,7 @@
 export type ServiceErrorCode =
   | 'config_invalid'
   | 'not_found'
+  | 'invalid_cursor'
   | 'lease_held'
   | 'stale_fence'
   | 'lease_expired'
@@ -43,6 +44,14 @@ export class NotFoundError extends ServiceError {
   constructor(what: string, options: { cause?: unknown } = {}) {
     super('not_found', `${what} not found`, options);
     this.name = 'NotFoundError';
+  }
+}
+
+/** A listing cursor that the listing did not hand out (or handed out for another filter). `message` says which. */
+export class InvalidCursorError extends ServiceError {
+  constructor(message: string) {
+    super('invalid_cursor', message);
+    this.name = 'InvalidCursorError';
   }
 }
 

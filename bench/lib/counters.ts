@@ -6,14 +6,14 @@
  *   (see `gsiWritesPerRefresh` in the cost phase).
  * - SQS: a middleware counts requests and messages per command.
  * - KMS: `aws-sdk-client-mock` replaces KMSClient#send with a fake that makes real data keys, so
- *   the real KMS keyring (shared/keyring/kms.ts) runs and every call it makes is counted.
+ *   the real KMS keyring (shared/adapters/aws/kms.ts) runs and every call it makes is counted.
  */
 import { randomBytes } from 'node:crypto';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { A } from '../../shared/store/codec';
+import { A } from '../../shared/adapters/aws/dynamodb/codec';
 
 /** Commands that accept ReturnConsumedCapacity. */
 const CAPACITY_COMMANDS = new Set([
@@ -83,7 +83,7 @@ export function classify(command: string, input: InputShape): string {
       if (pk === 'KEYS') return 'UpdateItem:api-key';
       const names = new Set(Object.values(input.ExpressionAttributeNames ?? {}));
       const expr = input.UpdateExpression ?? '';
-      // Attribute names as the store writes them (shared/store/codec.ts), so a rename follows along.
+      // Attribute names as the store writes them (shared/adapters/aws/dynamodb/codec.ts), so a rename follows along.
       if (names.has(A.createdAt)) return 'UpdateItem:import';
       if (names.has(A.status)) {
         return names.has(A.credentialGeneration) ? 'UpdateItem:commit' : 'UpdateItem:commit-failure';

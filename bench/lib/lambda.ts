@@ -6,8 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2, SQSEvent, SQSRecord } from 'aws-lambda';
-import { handler as refresherHandler } from '../../functions/refresher/handler';
 import { lambdaContext } from '../../infra/local/context';
+import type { SqsHandler } from '../../infra/local/poller';
 
 const REGION = 'us-east-1';
 const QUEUE_ARN = `arn:aws:sqs:${REGION}:000000000000:refresh`;
@@ -47,6 +47,7 @@ function record(task: RefreshTaskRef, dueAt: number): SQSRecord {
  * @returns the invocation's duration in ms and the number of records it reported as failed.
  */
 export async function invokeRefresher(
+  refresherHandler: SqsHandler,
   tasks: readonly RefreshTaskRef[],
 ): Promise<{ ms: number; failed: number }> {
   const event: SQSEvent = { Records: tasks.map((t) => record(t, Date.now())) };
@@ -54,7 +55,7 @@ export async function invokeRefresher(
   const started = performance.now();
   try {
     const response = await refresherHandler(event, context);
-    return { ms: performance.now() - started, failed: response.batchItemFailures.length };
+    return { ms: performance.now() - started, failed: response?.batchItemFailures.length ?? 0 };
   } catch {
     // Powertools throws when every record of the batch failed.
     return { ms: performance.now() - started, failed: tasks.length };

@@ -6,14 +6,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ApiRoot } from '../../functions/api/deps';
 import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime';
-import { getRuntime, type Runtime } from '../../shared/runtime';
 import { DynamoCounter, type FakeKms, installFakeKms, SqsCounter } from './counters';
 import { sleep } from './stats';
 
 export interface Service {
   readonly local: LocalRuntime;
-  readonly rt: Runtime;
+  /** The api function's dependencies (ports), as its composition root built them. */
+  readonly rt: ApiRoot;
   readonly dynamo: DynamoCounter;
   readonly sqs: SqsCounter;
   readonly kms: FakeKms;
@@ -51,11 +52,14 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     // Let the timer's first tick (1 s after start) pass, so that every later scan is ours.
     await sleep(1_100);
     await local.runScanNow();
-    const rt = await getRuntime();
+    const rt = local.functions.api;
     const dynamo = new DynamoCounter();
     const sqs = new SqsCounter();
-    dynamo.attach(rt.dynamo);
-    sqs.attach(rt.sqs);
+    // Every function's clients, as each Lambda has its own.
+    for (const root of Object.values(local.functions)) {
+      dynamo.attach(root.clients.dynamo);
+      sqs.attach(root.clients.sqs);
+    }
     sqs.attach(local.sqs); // the pollers' client (ReceiveMessage, DeleteMessageBatch)
     const started = local;
     return {

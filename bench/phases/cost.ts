@@ -14,13 +14,12 @@
 import { randomBytes } from 'node:crypto';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { handler as apiHandler } from '../../functions/api/handler';
 import { lambdaContext } from '../../infra/local/context';
 import { localSqsClient } from '../../infra/local/sqs';
+import { connectionSk, integrationPk } from '../../shared/adapters/aws/dynamodb/table';
 import { RING_CAPACITY } from '../../shared/history/ring';
 import type { EnvelopeKeyring } from '../../shared/keyring/envelope-keyring';
 import { refreshConnection } from '../../shared/refresh/refresh-connection';
-import { connectionSk, integrationPk } from '../../shared/store/table';
 import { type DynamoSnapshot, sqsWorkRequests, totals } from '../lib/counters';
 import { itemSize, writeUnits } from '../lib/item-size';
 import { apiEvent, invokeRefresher, type MemorySizes, type RefreshTaskRef } from '../lib/lambda';
@@ -169,7 +168,7 @@ export async function runCost(svc: Service, workload: Workload, options: CostOpt
     (rt.keyring as Partial<EnvelopeKeyring>).clear?.();
     rt.integrations.invalidate(integration);
     svc.kms.reset();
-    const cold = await invokeRefresher([key(coldId)]);
+    const cold = await invokeRefresher(local.handlers.refresher, [key(coldId)]);
     if (cold.failed > 0) throw new Error(`cost/${workload.name}: the cold refresh failed`);
     const kmsCold = svc.kms.total();
 
@@ -183,7 +182,10 @@ export async function runCost(svc: Service, workload: Workload, options: CostOpt
     const timedBatches = async (slice: readonly string[]) => {
       const durations: number[] = [];
       for (let i = 0; i < slice.length; i += 10) {
-        const { ms, failed } = await invokeRefresher(slice.slice(i, i + 10).map(key));
+        const { ms, failed } = await invokeRefresher(
+          local.handlers.refresher,
+          slice.slice(i, i + 10).map(key),
+        );
         if (failed > 0) throw new Error(`cost/${workload.name}: ${failed} record(s) failed in a timed batch`);
         durations.push(ms);
       }
@@ -205,7 +207,7 @@ export async function runCost(svc: Service, workload: Workload, options: CostOpt
     const counted = await countedPipeline(svc, pipelineIds.length, options.timeoutMs);
 
     // Item sizes: as stored after a refresh, and while leased (lease_until, lease_owner added).
-    const item = await rt.dynamo.send(
+    const item = await local.dynamo.send(
       new GetItemCommand({
         TableName: local.tableName,
         Key: {
@@ -363,7 +365,7 @@ async function steadyState(
   const dynamo = svc.dynamo.snapshot();
   let maxItemBytes = 0;
   for (const id of ids) {
-    const item = await rt.dynamo.send(
+    const item = await local.dynamo.send(
       new GetItemCommand({
         TableName: local.tableName,
         Key: { pk: { S: integrationPk(integration) }, sk: { S: connectionSk(id) } },
@@ -385,8 +387,7 @@ interface Counted {
 
 /** One scan of `expected` due connections through the pollers, everything counted until the queue is empty. */
 async function countedPipeline(svc: Service, expected: number, timeoutMs: number): Promise<Counted> {
-  const endpoint = svc.rt.config.sqsEndpoint;
-  if (endpoint === undefined) throw new Error('the local runtime has no SQS endpoint');
+  const endpoint = svc.local.endpoints.sqs;
   const observer = localSqsClient(endpoint); // not counted
   try {
     svc.dynamo.reset();
@@ -446,14 +447,17 @@ async function countedReads(
   count: number,
 ): Promise<Reads> {
   const { rt } = svc;
-  const { DynamoApiKeyStore } = await import('../../shared/store/api-keys');
-  const keys = new DynamoApiKeyStore(rt.dynamo, rt.config.tableName, rt.clock);
+  const { DynamoApiKeyStore } = await import('../../shared/adapters/aws/dynamodb/api-keys');
+  const keys = new DynamoApiKeyStore(svc.local.dynamo, svc.local.tableName, rt.clock);
   const { key } = await keys.create({ name: `bench-${integration}`, scopes: ['tokens:read'] });
   const read = async (id: string) => {
     const path = `/v1/integrations/${integration}/connections/${id}/token`;
     const context = lambdaContext({ functionName: 'api', timeoutMs: 29_000, region: 'us-east-1' });
     const started = performance.now();
-    const res = await apiHandler(apiEvent('GET', path, { authorization: `Bearer ${key}` }), context);
+    const res = await svc.local.handlers.api(
+      apiEvent('GET', path, { authorization: `Bearer ${key}` }),
+      context,
+    );
     const ms = performance.now() - started;
     if (res.statusCode !== 200) throw new Error(`token read answered ${res.statusCode}: ${res.body ?? ''}`);
     return ms;

@@ -6,9 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { BatchGetItemCommand } from '@aws-sdk/client-dynamodb';
+import { A } from '../../shared/adapters/aws/dynamodb/codec';
+import { connectionSk, integrationPk } from '../../shared/adapters/aws/dynamodb/table';
 import type { ScanReport } from '../../shared/pipeline/scan';
-import { A } from '../../shared/store/codec';
-import { connectionSk, integrationPk } from '../../shared/store/table';
 import { type DynamoSnapshot, sqsWorkRequests, totals } from '../lib/counters';
 import { progress } from '../lib/output';
 import { type CpuBreakdown, startProfiler } from '../lib/profile';

@@ -10,13 +10,15 @@ import { type AttributeValue, BatchWriteItemCommand } from '@aws-sdk/client-dyna
 import { CreateQueueCommand, PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import { ensureTable, startDynalite } from '../../infra/local/dynalite';
 import { startLocalSqs } from '../../infra/local/sqs';
+import { DynamoConnectionStore } from '../../shared/adapters/aws/dynamodb/connections';
+import { DynamoDueIndex } from '../../shared/adapters/aws/dynamodb/due-index';
+import { connectionSk, dueShardOf, integrationPk } from '../../shared/adapters/aws/dynamodb/table';
+import { SqsTaskQueue } from '../../shared/adapters/aws/sqs';
 import { SCAN_CLAIM_MS, scanDue } from '../../shared/pipeline/scan';
+import { DEFAULT_DUE_SHARDS } from '../../shared/policy/schedule';
 import type { Clock } from '../../shared/ports/clock';
 import { silentLogger } from '../../shared/ports/logger';
 import { nullMetrics } from '../../shared/ports/metrics';
-import { DynamoConnectionStore } from '../../shared/store/connections';
-import { DueIndex } from '../../shared/store/due-index';
-import { connectionSk, DEFAULT_DUE_SHARDS, dueShardOf, integrationPk } from '../../shared/store/table';
 import { progress } from '../lib/output';
 import { median, round, runPool } from '../lib/stats';
 
@@ -78,10 +80,9 @@ export async function runScanner(options: ScannerOptions): Promise<ScannerResult
     const seedSeconds = (performance.now() - seedStarted) / 1000;
 
     const deps = (table: string) => ({
-      index: new DueIndex(dynamo.client, table),
+      index: new DynamoDueIndex(dynamo.client, table),
       store: new DynamoConnectionStore(dynamo.client, { tableName: table, dueShards: DEFAULT_DUE_SHARDS }),
-      sqs: sqs.client,
-      refreshQueueUrl: queueUrl,
+      tasks: new SqsTaskQueue(sqs.client, queueUrl),
       publisher: { publish: async () => {} },
       clock,
       logger: silentLogger,

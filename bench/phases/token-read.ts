@@ -7,10 +7,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { handler as apiHandler } from '../../functions/api/handler';
 import { lambdaContext } from '../../infra/local/context';
-import { DynamoApiKeyStore } from '../../shared/store/api-keys';
-import { connectionSk, integrationPk } from '../../shared/store/table';
+import { DynamoApiKeyStore } from '../../shared/adapters/aws/dynamodb/api-keys';
+import { connectionSk, integrationPk } from '../../shared/adapters/aws/dynamodb/table';
 import { apiEvent } from '../lib/lambda';
 import { progress } from '../lib/output';
 import type { Service } from '../lib/service';
@@ -69,7 +68,7 @@ export async function runTokenRead(svc: Service, options: TokenReadOptions): Pro
     scope: google.scope,
   });
   // What an app uses: a tokens:read key (looked up once, then cached per process for 30 s).
-  const { key } = await new DynamoApiKeyStore(rt.dynamo, rt.config.tableName, rt.clock).create({
+  const { key } = await new DynamoApiKeyStore(local.dynamo, local.tableName, rt.clock).create({
     name: 'bench-reader',
     scopes: ['tokens:read'],
   });
@@ -77,14 +76,14 @@ export async function runTokenRead(svc: Service, options: TokenReadOptions): Pro
   const itemKey = { pk: { S: integrationPk(INTEGRATION) }, sk: { S: connectionSk(CONNECTION) } };
 
   const bare = async () => {
-    const out = await rt.dynamo.send(
+    const out = await local.dynamo.send(
       new GetItemCommand({ TableName: local.tableName, Key: itemKey, ConsistentRead: true }),
     );
     if (out.Item === undefined) throw new Error('bare GetItem found nothing');
   };
   const viaHandler = async () => {
     const context = lambdaContext({ functionName: 'api', timeoutMs: 29_000, region: 'us-east-1' });
-    const res = await apiHandler(apiEvent('GET', path, { authorization: `Bearer ${key}` }), context);
+    const res = await local.handlers.api(apiEvent('GET', path, { authorization: `Bearer ${key}` }), context);
     if (res.statusCode !== 200) throw new Error(`api handler answered ${res.statusCode}`);
   };
   const viaHttp = async () => {

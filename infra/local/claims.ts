@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SCAN_CLAIMS_PK_PREFIX } from '../../shared/store/table';
+import { SCAN_CLAIMS_PK_PREFIX } from '../../shared/adapters/aws/dynamodb/table';
 import { deleteMatching } from './ttl';
 
 /**

@@ -1,11 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import type { ApiDeps } from '../../shared/api/deps';
 import type { ConnectionKey } from '../../shared/domain/ids';
 import { silentLogger } from '../../shared/ports/logger';
+import type { ConnectionStore } from '../../shared/ports/store';
 import { importCredentials } from '../../shared/refresh/import-credentials';
 import { saveIntegration } from '../../shared/refresh/save-integration';
-import { getRuntime } from '../../shared/runtime';
 import { type DemoProvider, startDemoProvider } from './demo-provider';
 import type { LocalRuntime } from './runtime';
 
@@ -63,7 +64,7 @@ export async function startDemo(
     redirectUri: `${local.publicUrl}/v1/oauth/callback`,
     accounts: USERS,
   });
-  const grants = await register(provider, receiver.url);
+  const grants = await register(local.functions.api, provider, receiver.url);
   say(`provider ${provider.issuer} (rotating refresh tokens, ${ACCESS_TOKEN_TTL_SECONDS} s access tokens)`);
   say(`integration "${INTEGRATION_ID}" with connections ${USERS.join(', ')}; webhooks to ${receiver.url}`);
   say(`in ${revokeAfterMs / 1000} s the provider revokes ${REVOKED_USER}'s grant`);
@@ -76,7 +77,7 @@ export async function startDemo(
       .revoke(grantId)
       .then(() => say(`provider: revoked ${REVOKED_USER}'s grant (as if the user removed access)`));
   }, revokeAfterMs);
-  const watcher = watchConnections();
+  const watcher = watchConnections(local.functions.api.store);
   return {
     async stop() {
       clearTimeout(revoke);
@@ -87,8 +88,11 @@ export async function startDemo(
 }
 
 /** Stores the integration (client secret encrypted by the keyring) and imports one connection per user. */
-async function register(provider: DemoProvider, webhookUrl: string): Promise<Map<string, string>> {
-  const rt = await getRuntime();
+async function register(
+  rt: ApiDeps,
+  provider: DemoProvider,
+  webhookUrl: string,
+): Promise<Map<string, string>> {
   const now = Date.now();
   const config = {
     provider: 'custom',
@@ -129,16 +133,15 @@ async function register(provider: DemoProvider, webhookUrl: string): Promise<Map
 }
 
 /** Polls the connections and prints one line per refresh, failure and status change. */
-function watchConnections(): { stop(): void } {
+function watchConnections(store: ConnectionStore): { stop(): void } {
   const last = new Map<string, { refreshedAt: number | null; status: string; failures: number }>();
   let busy = false;
   const timer = setInterval(() => {
     if (busy) return;
     busy = true;
     void (async () => {
-      const rt = await getRuntime();
       for (const user of USERS) {
-        const c = await rt.store.get(key(user));
+        const c = await store.get(key(user));
         if (c === null) continue;
         const before = last.get(user);
         last.set(user, { refreshedAt: c.lastRefreshAt, status: c.status, failures: c.consecutiveFailures });

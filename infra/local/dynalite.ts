@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { tableDefinition } from '../../shared/store/table';
+import { tableDefinition } from '../../shared/adapters/aws/dynamodb/table';
 
 export interface LocalDynamo {
   readonly endpoint: string;

@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
+import { type ApiRoot, createApiRoot } from '../../functions/api/deps';
+import { createApiHandler } from '../../functions/api/handler';
+import { createRefresherRoot, type RefresherRoot } from '../../functions/refresher/deps';
+import { createRefresherHandler } from '../../functions/refresher/handler';
+import { createSchedulerRoot, type SchedulerRoot } from '../../functions/scheduler/deps';
+import { createSchedulerHandler } from '../../functions/scheduler/handler';
+import { createWebhookSenderRoot, type WebhookSenderRoot } from '../../functions/webhook-sender/deps';
+import { createWebhookSenderHandler } from '../../functions/webhook-sender/handler';
+import type { Config } from '../../shared/config/config';
 import { LOCAL_ACCOUNT_ID, lambdaContext, withTimeout } from './context';
 import type { ApiHandler } from './http';
 import type { SqsHandler } from './poller';
@@ -23,23 +32,39 @@ export interface LocalHandlers {
   readonly webhookSender: SqsHandler;
 }
 
-/**
- * Imports the four handlers. Call it only after the environment is set: a function may read its
- * configuration when its module loads. Modules stay cached across restarts in one process, which
- * is fine because they build their clients through `getRuntime()`, reset on every start.
- */
-export async function loadHandlers(): Promise<LocalHandlers> {
-  const [api, scheduler, refresher, webhookSender] = await Promise.all([
-    import('../../functions/api/handler'),
-    import('../../functions/scheduler/handler'),
-    import('../../functions/refresher/handler'),
-    import('../../functions/webhook-sender/handler'),
+/** The four functions as the local runtime runs them: handlers on roots built once per start. */
+export interface LocalFunctions {
+  readonly handlers: LocalHandlers;
+  /** Each function's dependencies, as its composition root built them (tests reach the ports here). */
+  readonly roots: {
+    readonly api: ApiRoot;
+    readonly refresher: RefresherRoot;
+    readonly scheduler: SchedulerRoot;
+    readonly webhookSender: WebhookSenderRoot;
+  };
+  /** Closes every root's clients. */
+  dispose(): void;
+}
+
+/** Builds each function through its own composition root, as a Lambda container would. */
+export async function buildFunctions(config: Config): Promise<LocalFunctions> {
+  const [api, refresher, scheduler, webhookSender] = await Promise.all([
+    createApiRoot(config),
+    createRefresherRoot(config),
+    createSchedulerRoot(config),
+    createWebhookSenderRoot(config),
   ]);
   return {
-    api: api.handler,
-    scheduler: scheduler.handler,
-    refresher: refresher.handler,
-    webhookSender: webhookSender.handler,
+    handlers: {
+      api: createApiHandler(async () => api),
+      refresher: createRefresherHandler(async () => refresher),
+      scheduler: createSchedulerHandler(async () => scheduler),
+      webhookSender: createWebhookSenderHandler(async () => webhookSender),
+    },
+    roots: { api, refresher, scheduler, webhookSender },
+    dispose: () => {
+      for (const root of [api, refresher, scheduler, webhookSender]) root.dispose();
+    },
   };
 }
 

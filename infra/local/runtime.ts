@@ -2,11 +2,10 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoApiKeyStore } from '../../shared/adapters/aws/dynamodb/api-keys';
 import { loadConfig } from '../../shared/config/config';
 import { systemClock } from '../../shared/ports/clock';
 import type { Logger } from '../../shared/ports/logger';
-import { resetRuntime } from '../../shared/runtime';
-import { DynamoApiKeyStore } from '../../shared/store/api-keys';
 import { generateWebhookSecret } from '../../shared/webhooks/signing';
 import { dropScanClaims } from './claims';
 import {
@@ -22,7 +21,7 @@ import {
 import { type ControlHandler, controlHandler, wasPaused } from './control';
 import { ensureTable, type LocalDynamo, startDynalite } from './dynalite';
 import { applyEnv, functionEnvironment } from './environment';
-import { invokeScheduler, LOCAL_FUNCTIONS, loadHandlers } from './functions';
+import { buildFunctions, invokeScheduler, LOCAL_FUNCTIONS, type LocalFunctions } from './functions';
 import { type ApiHandler, type LocalHttpServer, startHttpServer } from './http';
 import { restorePendingMessages, savePendingMessages } from './pending-messages';
 import { type Poller, type SqsHandler, startPoller } from './poller';
@@ -70,6 +69,12 @@ export interface LocalRuntime {
   };
   readonly sqs: SQSClient;
   readonly dynamo: DynamoDBClient;
+  /** Each function's dependencies, built by its composition root (tests reach the ports here). */
+  readonly functions: LocalFunctions['roots'];
+  /** The four handlers as the runtime invokes them. */
+  readonly handlers: LocalFunctions['handlers'];
+  /** Where the embedded stand-ins listen. */
+  readonly endpoints: { readonly dynamodb: string; readonly sqs: string };
   /** Queued messages (events, refresh tasks, DLQs) saved by the previous `stop()` and sent again at this start. */
   readonly restoredMessages: number;
   /** Runs the scheduler once (after any run in progress) and resolves with its result. */
@@ -165,9 +170,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       adminApiKeySha256: apiKeyDigest(apiKey.value),
     };
     parts.restoreEnv = applyEnv({ ...options.env, ...functionEnvironment(config, endpoints, env) });
-    loadConfig(); // fail now, naming every bad variable, rather than on the first message
-    resetRuntime();
-    const handlers = await loadHandlers();
+    // Fails now, naming every bad variable, rather than on the first message.
+    parts.functions = await buildFunctions(loadConfig());
+    const { handlers } = parts.functions;
     resolveApi(handlers.api);
 
     const poll = (fn: 'refresher' | 'webhookSender', queue: QueueRef, handler: SqsHandler) => {
@@ -245,6 +250,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       },
       sqs: sqs.client,
       dynamo: parts.dynamo.client,
+      functions: parts.functions.roots,
+      handlers,
+      endpoints: { dynamodb: parts.dynamo.endpoint, sqs: sqs.endpoint },
       restoredMessages,
       runScanNow: () => timer.runNow(),
       timer,
@@ -268,6 +276,7 @@ interface Parts {
   saveMessagesTo?: string;
   http?: LocalHttpServer;
   restoreEnv?: () => void;
+  functions?: LocalFunctions;
   timer?: ScanTimer;
   ttl?: ScanTimer;
   pollers: Poller[];
@@ -285,7 +294,7 @@ async function shutdown(parts: Parts, logger: Logger): Promise<void> {
       if (saved > 0) logger.info(`saved ${saved} queued message(s) for the next start`);
     }
   } finally {
-    resetRuntime();
+    parts.functions?.dispose();
     parts.restoreEnv?.();
     await parts.sqs?.close();
     await parts.ttl?.stop();

@@ -6,9 +6,9 @@ import {
   type ScanCommandInput,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
+import { TTL_ATTRIBUTE } from '../../shared/adapters/aws/dynamodb/table';
 import type { Clock } from '../../shared/ports/clock';
 import type { Logger } from '../../shared/ports/logger';
-import { TTL_ATTRIBUTE } from '../../shared/store/table';
 import { type ScanTimer, startScanTimer } from './timer';
 
 /**

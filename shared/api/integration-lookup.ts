@@ -1,6 +1,6 @@
 import type { ResolvedIntegration } from '../domain/integration';
+import type { IntegrationStore } from '../ports/integrations';
 import { resolveIntegration } from '../providers/resolve';
-import type { Runtime } from '../runtime';
 import { notFound } from './errors';
 
 /**
@@ -9,10 +9,10 @@ import { notFound } from './errors';
  * @throws ApiError 404 when there is no such integration
  */
 export async function resolvedIntegrationOrNotFound(
-  rt: Pick<Runtime, 'integrationStore'>,
+  deps: { readonly integrationStore: IntegrationStore },
   integrationId: string,
 ): Promise<ResolvedIntegration> {
-  const stored = await rt.integrationStore.get(integrationId);
+  const stored = await deps.integrationStore.get(integrationId);
   if (stored === null) throw notFound(`integration ${integrationId}`);
   return resolveIntegration(stored.integrationId, {
     ...stored.config,

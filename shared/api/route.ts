@@ -1,5 +1,5 @@
 import type * as z from 'zod';
-import type { ApiKeyScope, Principal } from './principal';
+import type { ApiKeyScope, Principal } from '../domain/principal';
 
 export type HttpMethod = 'GET' | 'PUT' | 'POST' | 'DELETE';
 

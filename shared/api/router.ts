@@ -1,7 +1,7 @@
 import type * as z from 'zod';
+import { allows, type Principal } from '../domain/principal';
 import type { Logger } from '../ports/logger';
 import { ApiError, invalidRequest, toApiError, type ValidationProblem } from './errors';
-import { allows, type Principal } from './principal';
 import type { AnyRoute, ApiResult } from './route';
 
 /** api.md: a request body over 64 KB is 413 `payload_too_large`. */

@@ -1,7 +1,7 @@
 import type { Connection } from '../domain/connection';
 import { isoTime } from '../policy/limits';
+import type { StoredIntegration } from '../ports/integrations';
 import { type IntegrationConfig, integrationConfigSchema } from '../providers/resolve';
-import type { StoredIntegration } from '../store/integrations';
 import type { ConnectionView } from './schemas/connections';
 import type { IntegrationView } from './schemas/integrations';
 

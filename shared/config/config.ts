@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { ServiceError } from '../errors';
-import { DEFAULT_DUE_SHARDS } from '../store/table';
+import { DEFAULT_DUE_SHARDS } from '../policy/schedule';
 import { ENV } from './env';
 
 const bool = z

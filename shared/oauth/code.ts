@@ -1,11 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ResolvedIntegration } from '../domain/integration';
 import { isServiceError, ServiceError } from '../errors';
-import type { TokenEndpoint } from './client';
 import { refreshFailure } from './failure';
-import { buildTokenRequest, type RefreshRequest } from './request';
+import { buildTokenRequest } from './request';
 import { processRefreshResponse } from './response';
-import type { RefreshCallOptions, RefreshOutcome } from './types';
+import type { RefreshCallOptions, RefreshOutcome, TokenEndpoint, TokenRequest } from './types';
 import { fillTokenUrl } from './url';
 
 /**
@@ -115,7 +114,7 @@ export interface CodeGrantInput {
  * {@link buildTokenRequest}). `refresh_params` are not sent: they belong to the refresh grant.
  * @throws ServiceError `invalid_url` when the token URL's placeholders cannot be filled.
  */
-export function buildCodeRequest(input: CodeGrantInput): RefreshRequest {
+export function buildCodeRequest(input: CodeGrantInput): TokenRequest {
   const url = fillTokenUrl(input.integration.tokenUrl, input.urlParams);
   return buildTokenRequest(input.integration, input.clientSecret, url, {
     grant_type: 'authorization_code',
@@ -138,7 +137,7 @@ export async function exchangeAuthorizationCode(
   input: CodeGrantInput,
   call: RefreshCallOptions,
 ): Promise<RefreshOutcome> {
-  let request: RefreshRequest;
+  let request: TokenRequest;
   try {
     request = buildCodeRequest(input);
   } catch (error) {

@@ -1,6 +1,6 @@
 import { constants, createPublicKey, type JsonWebKey, type KeyObject, verify } from 'node:crypto';
-import type { HttpTransport } from '../net/http';
-import { assertUrlAllowed, type UrlPolicy } from '../net/ssrf';
+import { assertUrlAllowed, type UrlPolicy } from '../policy/ssrf';
+import type { HttpTransport } from '../ports/http';
 
 /**
  * Checks an ID token's signature against its issuer's published keys (OpenID Connect Discovery:

@@ -1,5 +1,5 @@
 import { isServiceError, type ServiceError } from '../errors';
-import { CONNECT_TIMEOUT_CODE, type SendState } from '../net/http';
+import { CONNECT_TIMEOUT_CODE, type SendState } from '../ports/http';
 import { refreshFailure } from './failure';
 import type { RefreshFailure } from './types';
 

@@ -1,13 +1,6 @@
 import type { ResolvedIntegration } from '../domain/integration';
-import type { RefreshGrantInput } from './types';
+import type { RefreshGrantInput, TokenRequest } from './types';
 import { fillTokenUrl } from './url';
-
-/** A ready-to-send token endpoint request (refresh or code grant). Holds secrets (headers, body): never log it. */
-export interface RefreshRequest {
-  readonly url: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
-}
 
 /** Parameters the integration's `refresh_params` may not override. */
 const RESERVED_PARAMS = new Set(['grant_type', 'refresh_token', 'client_id', 'client_secret']);
@@ -42,7 +35,7 @@ export function basicAuthorization(clientId: string, clientSecret: string): stri
  * The body is form-urlencoded, or JSON when the integration says so (Notion).
  * @throws ServiceError `invalid_url` when the token URL's placeholders cannot be filled.
  */
-export function buildRefreshRequest(input: RefreshGrantInput): RefreshRequest {
+export function buildRefreshRequest(input: RefreshGrantInput): TokenRequest {
   const { integration, clientSecret } = input;
   const url = fillTokenUrl(integration.tokenUrl, input.urlParams);
 
@@ -67,7 +60,7 @@ export function buildTokenRequest(
   clientSecret: string | null,
   url: string,
   grantParams: Readonly<Record<string, string>>,
-): RefreshRequest {
+): TokenRequest {
   const params: Record<string, string> = { ...grantParams };
   // Always ask for JSON: GitHub answers form-encoded otherwise, and no provider minds.
   const headers: Record<string, string> = { accept: 'application/json' };

@@ -72,3 +72,25 @@ export interface RefreshCallOptions {
 export interface TokenClient {
   refresh(input: RefreshGrantInput, options: RefreshCallOptions): Promise<RefreshOutcome>;
 }
+
+/** What the token endpoint answered (status and capped body), or a classified transport failure. */
+export type TokenEndpointAnswer =
+  | { readonly ok: true; readonly status: number; readonly headers: Headers; readonly bodyText: string }
+  | { readonly ok: false; readonly failure: RefreshFailure };
+
+/**
+ * POSTs a built token request (any grant) the way every provider call must go: the static URL
+ * check and an SSRF-guarded transport, a deadline, no redirects, a capped body, and in-call
+ * re-sends only where the request provably was not sent. Resolves, never rejects, for anything
+ * the provider or network does; interpreting the body is the caller's job.
+ */
+export interface TokenEndpoint {
+  post(request: TokenRequest, call: RefreshCallOptions): Promise<TokenEndpointAnswer>;
+}
+
+/** A ready-to-send token endpoint request (refresh or code grant). Holds secrets (headers, body): never log it. */
+export interface TokenRequest {
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}

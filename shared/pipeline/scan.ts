@@ -1,15 +1,14 @@
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import pLimit from 'p-limit';
+import type { RefreshTask } from '../domain/messages';
 import type { Clock } from '../ports/clock';
+import type { DueIndex, IndexCursor, IndexedConnection } from '../ports/due-index';
 import type { EventPublisher } from '../ports/events';
 import type { HistoryRecorder } from '../ports/history';
 import type { Logger } from '../ports/logger';
 import type { MetricsSink } from '../ports/metrics';
 import type { ConnectionStore } from '../ports/store';
+import type { TaskQueue } from '../ports/task-queue';
 import { publishOutbox } from '../refresh/outbox';
-import type { DueIndex, IndexedConnection } from '../store/due-index';
-import type { RefreshTask } from './messages';
-import { sendBatches } from './sqs';
 
 /**
  * How long a scan's claim on an enqueued connection holds: the visibility budget of its task in
@@ -21,8 +20,7 @@ export const SCAN_CLAIM_MS = 10 * 60_000;
 export interface ScanDeps {
   readonly index: DueIndex;
   readonly store: ConnectionStore;
-  readonly sqs: SQSClient;
-  readonly refreshQueueUrl: string;
+  readonly tasks: TaskQueue;
   readonly publisher: EventPublisher;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -87,7 +85,7 @@ export async function scanDue(deps: ScanDeps, options: ScanOptions): Promise<Sca
     const active = await deps.index.activeClaims(shard, now, options.claimMs);
     capacity += active.capacityUnits;
     const enqueuedHere: IndexedConnection[] = [];
-    let start: Awaited<ReturnType<DueIndex['queryDue']>>['next'];
+    let start: IndexCursor | undefined;
     try {
       do {
         if (budget <= 0 || deps.clock.now() - started > options.timeBudgetMs) {
@@ -149,11 +147,7 @@ async function enqueue(deps: ScanDeps, items: readonly IndexedConnection[]): Pro
     }),
   );
   try {
-    const { failed } = await sendBatches(
-      deps.sqs,
-      deps.refreshQueueUrl,
-      tasks.map((t) => JSON.stringify(t)),
-    );
+    const { failed } = await deps.tasks.enqueue(tasks);
     if (failed.length > 0) {
       deps.metrics.count('ScanEnqueueFailed', failed.length);
       deps.logger.warn('refresh tasks not accepted by SQS; the next scan enqueues them again', {

@@ -50,3 +50,6 @@ export function computeNextRefreshAt(input: NextRefreshInput): number {
   const dueForExpiry = expiresAt - marginMs - jitterMs;
   return Math.max(earliest, Math.floor(Math.min(dueForExpiry, keepaliveAt)));
 }
+
+/** Shards of the due and outbox indexes (each index partition takes ~1,000 writes/s): the default of `DUE_SHARDS`. */
+export const DEFAULT_DUE_SHARDS = 16;

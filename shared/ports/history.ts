@@ -3,6 +3,9 @@ import type { OutboxEvent } from '../domain/events';
 import type { ConnectionKey } from '../domain/ids';
 import type { Attempt } from '../history/ring';
 
+/** How long history is kept unless configured (`HISTORY_RETENTION_DAYS`). */
+export const DEFAULT_HISTORY_RETENTION_MS = 30 * 86_400_000;
+
 /** api.md v1.1 history `delivery` of an event. */
 export type Delivery = 'pending' | 'delivered' | 'dead_lettered';
 
@@ -24,4 +27,26 @@ export interface HistoryRecorder {
   grant(key: ConnectionKey, kind: 'import' | 'reconnect', at: number, newGrant: boolean): Promise<void>;
   /** Token reads of one UTC day (`YYYY-MM-DD`), added to the day's count. */
   tokenReads(key: ConnectionKey, day: string, count: number): Promise<void>;
+}
+
+/** One history item as stored: its kind (A attempts, F failure, T event, G grant, R token reads). */
+export interface HistoryItem {
+  readonly sk: string;
+  readonly kind: 'A' | 'F' | 'T' | 'G' | 'R';
+  readonly at: number;
+  readonly raw: Record<string, unknown>;
+}
+
+/** Reads a connection's history back (api.md v1.1 `GET .../history`, integration health). */
+export interface HistoryReader {
+  /** How long history is kept. */
+  readonly retentionMs: number;
+  /** History items newest first, with positions before `before` (all when undefined). */
+  page(
+    key: ConnectionKey,
+    limit: number,
+    before: string | undefined,
+  ): Promise<{ items: HistoryItem[]; more: boolean }>;
+  /** Failures by code of an integration since `since`. */
+  failureCounts(integrationId: string, since: number): Promise<Record<string, number>>;
 }

@@ -7,7 +7,7 @@ export interface EncryptionContext {
   readonly integration_id: string;
   /** `-` for integration-level secrets (the client secret). */
   readonly connection_id: string;
-  readonly purpose: 'tokens' | 'client_secret' | 'connect_session';
+  readonly purpose: 'tokens' | 'client_secret' | 'connect_session' | 'listing_cursor';
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { OutboxEvent } from '../domain/events';
 import { isServiceError } from '../errors';
-import { type HttpTransport, HttpTransportError } from '../net/http';
-import { assertUrlAllowed } from '../net/ssrf';
+import { assertUrlAllowed } from '../policy/ssrf';
+import { type HttpTransport, HttpTransportError } from '../ports/http';
 import { type WebhookSigningKeys, webhookHeaders } from './signing';
 
 /** Why an attempt failed; each is retried on the queue's schedule (see ./retry). */

@@ -1,44 +1,15 @@
-import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { parseMessage, type WebhookMessage, webhookMessageSchema } from '../domain/messages';
 import { ServiceError } from '../errors';
-import { createHttpTransport, type HttpTransport } from '../net/http';
-import { parseMessage, type WebhookMessage, webhookMessageSchema } from '../pipeline/messages';
 import type { Clock } from '../ports/clock';
 import type { HistoryRecorder } from '../ports/history';
+import type { HttpTransport } from '../ports/http';
+import type { IntegrationStore } from '../ports/integrations';
 import type { Logger } from '../ports/logger';
 import type { MetricsSink } from '../ports/metrics';
-import { historyOf, type Runtime } from '../runtime';
-import type { DynamoIntegrationStore } from '../store/integrations';
+import type { Redelivery } from '../ports/redelivery';
 import { type DeliveryFailureReason, deliverWebhook } from './deliver';
 import { redeliveryDelaySeconds, WEBHOOK_MAX_RECEIVE_COUNT } from './retry';
 import type { WebhookSigningKeys } from './signing';
-
-/** Makes a received message visible again after a delay (SQS ChangeMessageVisibility). */
-export interface Redelivery {
-  /** @throws ServiceError `queue_unavailable` */
-  after(receiptHandle: string, seconds: number): Promise<void>;
-}
-
-/** {@link Redelivery} on an SQS queue. */
-export function sqsRedelivery(sqs: Pick<SQSClient, 'send'>, queueUrl: string): Redelivery {
-  return {
-    async after(receiptHandle, seconds) {
-      try {
-        await sqs.send(
-          new ChangeMessageVisibilityCommand({
-            QueueUrl: queueUrl,
-            ReceiptHandle: receiptHandle,
-            VisibilityTimeout: seconds,
-          }),
-        );
-      } catch (error) {
-        const name = error instanceof Error ? error.name : 'UnknownError';
-        throw new ServiceError('queue_unavailable', `SQS ChangeMessageVisibility failed (${name})`, {
-          cause: error,
-        });
-      }
-    },
-  };
-}
 
 /**
  * Per-integration `webhook_url` overrides, cached per process for `ttlMs` (one read per integration
@@ -49,7 +20,7 @@ export class WebhookDestinations {
   private readonly warned = new Set<string>();
 
   constructor(
-    private readonly store: Pick<DynamoIntegrationStore, 'get'>,
+    private readonly store: Pick<IntegrationStore, 'get'>,
     private readonly clock: Pick<Clock, 'now'>,
     private readonly ttlMs = 60_000,
   ) {}
@@ -91,24 +62,6 @@ export interface WebhookSenderDeps {
   readonly firstRetryDelaySeconds?: number;
   /** Records each event's delivery outcome in its connection's history (api.md v1.1); best effort. */
   readonly history?: Pick<HistoryRecorder, 'delivery'>;
-}
-
-/** Builds the sender's dependencies from the process runtime and the decoded signing key. */
-export function createWebhookSenderDeps(rt: Runtime, key: WebhookSigningKeys): WebhookSenderDeps {
-  const { config } = rt;
-  return {
-    key,
-    defaultUrl: config.webhookUrl,
-    allowPrivateUrls: config.allowPrivateUrls,
-    firstRetryDelaySeconds: config.webhookRetryFirstDelaySeconds,
-    destinations: new WebhookDestinations(rt.integrationStore, rt.clock),
-    redelivery: sqsRedelivery(rt.sqs, config.webhookQueueUrl),
-    transport: createHttpTransport({ allowPrivate: config.allowPrivateUrls }),
-    clock: rt.clock,
-    logger: rt.logger,
-    metrics: rt.metrics,
-    ...historyOf(rt),
-  };
 }
 
 /** The slice of an SQS record the sender reads (an `aws-lambda` SQSRecord fits). */

@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { RefreshPipeline, type RefreshPipelineProps } from '../../infra/refresh-pipeline';
-import { KMS_ENCRYPTION_CONTEXT } from '../../shared/keyring/kms';
+import { KMS_ENCRYPTION_CONTEXT } from '../../shared/adapters/aws/kms';
 import {
   actionsOf,
   type Fixture,

@@ -2,7 +2,7 @@ import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { TokenStore } from '../../infra/token-store';
-import { tableDefinition } from '../../shared/store/table';
+import { tableDefinition } from '../../shared/adapters/aws/dynamodb/table';
 import { fixture, resource, template, testApp } from './support';
 
 describe('TokenStore', () => {

@@ -7,7 +7,7 @@ import {
   WEBHOOK_SECRET_RETRY_MS,
   WebhookKeyCache,
   webhookKeyFromSecretString,
-} from '../../shared/webhooks/secret';
+} from '../../shared/adapters/aws/webhook-secret';
 import { generateWebhookSecret, webhookHeaders } from '../../shared/webhooks/signing';
 
 // The contract between the template (WEBHOOK_SECRET_ARN + a generated 44-character secret, read

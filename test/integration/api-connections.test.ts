@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ConnectionView } from '../../shared/api/schemas/connections';
 import { decryptSecrets } from '../../shared/refresh/secrets';
-import { getRuntime } from '../../shared/runtime';
-import { type ApiRuntime, problems, startApiRuntime } from '../support/api-client';
+import { problems } from '../support/api-client';
+import { startTestRuntime, type TestRuntime } from '../support/local';
 import { type OidcHarness, startOidcProvider } from '../support/oidc';
 import { type ProviderDouble, startProviderDouble } from '../support/provider-double';
 import { rememberSecret } from '../support/secrets';
@@ -25,7 +25,7 @@ const until = async (what: string, check: () => boolean, timeoutMs = 15_000) => 
 // api.md "Connections" through the real local runtime, with oidc-provider (strict rotation) as the
 // provider and a provider double in front of it for outages and unusable answers.
 describe('connections API', () => {
-  let svc: ApiRuntime;
+  let svc: TestRuntime;
   let oidc: OidcHarness;
   let double: ProviderDouble;
   let receiver: WebhookReceiver;
@@ -54,7 +54,7 @@ describe('connections API', () => {
   beforeAll(async () => {
     [oidc, receiver] = await Promise.all([startOidcProvider({ rotation: 'strict' }), startWebhookReceiver()]);
     double = await startProviderDouble({ upstream: oidc.tokenUrl });
-    svc = await startApiRuntime({ WEBHOOK_URL: receiver.url });
+    svc = await startTestRuntime({ env: { WEBHOOK_URL: receiver.url } });
     const client = oidc.clients[0];
     if (client === undefined) throw new Error('no oidc client');
     remember(client.secret);
@@ -457,7 +457,7 @@ describe('connections API', () => {
   });
 
   it('never returns a refresh token, an access token or a client secret', async () => {
-    const rt = await getRuntime();
+    const rt = svc.local.functions.api;
     // The refresh tokens the service holds now (rotated ones included).
     const listed = await svc.api.get<ConnectionList>('/v1/connections?limit=500');
     for (const view of listed.body.items) {

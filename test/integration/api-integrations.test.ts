@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IntegrationView } from '../../shared/api/schemas/integrations';
-import { getRuntime } from '../../shared/runtime';
-import { type ApiRuntime, type ErrorBody, problems, startApiRuntime } from '../support/api-client';
+import { type ErrorBody, problems } from '../support/api-client';
+import { startTestRuntime, type TestRuntime } from '../support/local';
 import { rememberSecret } from '../support/secrets';
 
 // api.md "Integrations" through the real local runtime (HTTP → API Gateway event → api function).
 // Private URLs are refused here, as on AWS, so the SSRF guard on configured URLs is exercised.
 describe('integrations API', () => {
-  let svc: ApiRuntime;
+  let svc: TestRuntime;
   const secrets = ['s3cret-integration-0001', 's3cret-google-0002', 's3cret-rotated-0003'];
   rememberSecret(...secrets);
 
@@ -28,7 +28,7 @@ describe('integrations API', () => {
   const path = (id: string) => `/v1/integrations/${encodeURIComponent(id)}`;
 
   beforeAll(async () => {
-    svc = await startApiRuntime({ ALLOW_PRIVATE_URLS: 'false' });
+    svc = await startTestRuntime({ env: { ALLOW_PRIVATE_URLS: 'false' } });
   });
   afterAll(async () => {
     await svc?.stop();
@@ -71,7 +71,7 @@ describe('integrations API', () => {
     expect(res.status).toBe(201);
     expect(res.body).not.toHaveProperty('token_url'); // the view is what was sent
 
-    const rt = await getRuntime();
+    const rt = svc.local.functions.api;
     const { integration, clientSecret } = await rt.integrations.get('google-prod');
     expect(integration.tokenUrl).toBe('https://oauth2.googleapis.com/token');
     expect(integration.authorizationParams).toMatchObject({ access_type: 'offline' });
@@ -82,7 +82,7 @@ describe('integrations API', () => {
   });
 
   it('keeps the stored client secret when a replace omits it, removes it on null, and invalidates the cache', async () => {
-    const rt = await getRuntime();
+    const rt = svc.local.functions.api;
     await svc.api.put(path('keep-secret'), { ...example, client_secret: secrets[2] });
     expect((await rt.integrations.get('keep-secret')).clientSecret).toBe(secrets[2]);
 
@@ -238,7 +238,7 @@ describe('integrations API', () => {
     expect(deleted.text).toBe('');
     expect((await svc.api.get(path('to-delete'))).status).toBe(404);
     expect((await svc.api.delete(path('to-delete'))).status).toBe(404);
-    await expect((await getRuntime()).integrations.get('to-delete')).rejects.toThrow(/not found/);
+    await expect(svc.local.functions.api.integrations.get('to-delete')).rejects.toThrow(/not found/);
   });
 
   it('refuses (409) to move existing connections to another provider, client or token endpoint', async () => {

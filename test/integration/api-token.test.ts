@@ -6,8 +6,8 @@ import type { AccessTokenView } from '../../shared/api/schemas/token';
 import { fenceOf } from '../../shared/ports/store';
 import { refreshConnection } from '../../shared/refresh/refresh-connection';
 import { decryptSecrets } from '../../shared/refresh/secrets';
-import { getRuntime } from '../../shared/runtime';
-import { type ApiRuntime, type ErrorBody, problems, startApiRuntime } from '../support/api-client';
+import { type ErrorBody, problems } from '../support/api-client';
+import { startTestRuntime, type TestRuntime } from '../support/local';
 import { type OidcHarness, startOidcProvider } from '../support/oidc';
 import { type ProviderDouble, startProviderDouble } from '../support/provider-double';
 import { rememberSecret } from '../support/secrets';
@@ -24,7 +24,7 @@ const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 20
 // strict rotation (a refresh token presented twice revokes the grant) and a provider double in front
 // of it for outages. reliability.md promises 1 and 16 as seen by API clients.
 describe('token endpoint', () => {
-  let svc: ApiRuntime;
+  let svc: TestRuntime;
   let oidc: OidcHarness;
   let double: ProviderDouble;
   const refreshTokens = new Set<string>();
@@ -57,7 +57,7 @@ describe('token endpoint', () => {
   beforeAll(async () => {
     oidc = await startOidcProvider({ rotation: 'strict', accessTokenTtlSeconds: 3600 });
     double = await startProviderDouble({ upstream: oidc.tokenUrl });
-    svc = await startApiRuntime();
+    svc = await startTestRuntime();
     const client = oidc.clients[0];
     if (client === undefined) throw new Error('no oidc client');
     rememberSecret(client.secret);
@@ -152,7 +152,7 @@ describe('token endpoint', () => {
   });
 
   it('the same while a scheduled refresh of that connection runs concurrently', async () => {
-    const rt = await getRuntime();
+    const rt = svc.local.functions.api;
     const { key } = await importGrant('oidc', 'herd-scheduled', -5);
     const [scheduled, ...answers] = await Promise.all([
       refreshConnection(rt.refresh, key, { trigger: 'scheduled' }),
@@ -181,7 +181,7 @@ describe('token endpoint', () => {
       );
       return a?.ApproximateNumberOfMessages === '0';
     });
-    const rt = await getRuntime();
+    const rt = svc.local.functions.api;
     const key = { integrationId: 'oidc', connectionId: 'herd-scan' };
     await until('the lease to be given back', async () => (await rt.store.get(key))?.leaseUntil === null);
     expect((await refreshConnection(rt.refresh, key, { trigger: 'scheduled' })).outcome).toBe('not_needed');
@@ -244,7 +244,7 @@ describe('token endpoint', () => {
   });
 
   it('answers 503 refresh_in_progress with Retry-After when another worker holds the refresh too long', async () => {
-    const rt = await getRuntime();
+    const rt = svc.local.functions.api;
     const { key } = await importGrant('oidc', 'stuck', -5);
     const held = await rt.store.acquireLease(key, {
       owner: 'another-process',
@@ -285,7 +285,7 @@ describe('token endpoint', () => {
   });
 
   it('never returns a refresh token or a client secret', async () => {
-    const rt = await getRuntime();
+    const rt = svc.local.functions.api;
     for (const cid of [
       'fresh',
       'short',

@@ -1,14 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiKeyDigest } from '../../infra/local/config';
-import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime';
 import { saveIntegration } from '../../shared/refresh/save-integration';
-import { getRuntime } from '../../shared/runtime';
+import { startTestRuntime, type TestRuntime } from '../support/local';
 import { rememberSecret } from '../support/secrets';
 
 // A provider without ID tokens whose code exchange names the account in a field the catalogue
@@ -16,15 +11,12 @@ import { rememberSecret } from '../support/secrets';
 // is refused like one with an ID token. The token endpoint is a stand-in on loopback that answers
 // the code exchange the way Dropbox documents it.
 describe('connect flow: account identity from a catalogue-defined field', () => {
-  const apiKey = `ork_${randomBytes(24).toString('hex')}`;
-  let local: LocalRuntime;
-  let dataDir: string;
+  let runtime: TestRuntime;
   let tokenEndpoint: Server;
   /** The account the next code exchange answers for. */
   let account = 'dbid:AAA';
 
   beforeAll(async () => {
-    rememberSecret(apiKey);
     tokenEndpoint = createServer((req, res) => {
       req.resume();
       req.on('end', () => {
@@ -46,20 +38,11 @@ describe('connect flow: account identity from a catalogue-defined field', () => 
     });
     await new Promise<void>((resolve) => tokenEndpoint.listen(0, '127.0.0.1', resolve));
     const tokenUrl = `http://127.0.0.1:${(tokenEndpoint.address() as AddressInfo).port}/oauth2/token`;
-    dataDir = await mkdtemp(join(tmpdir(), 'connect-fields-'));
-    local = await startLocalRuntime({
-      port: 0,
-      dataDir,
-      persist: false,
-      scanIntervalSeconds: 3600,
-      log: () => {},
-      env: { API_KEY: apiKey, ADMIN_API_KEY_SHA256: apiKeyDigest(apiKey), LOG_LEVEL: 'ERROR' },
-    });
-    rememberSecret(local.webhookSecret);
+    runtime = await startTestRuntime({ name: 'connect-fields' });
     const secret = `s-${randomBytes(8).toString('hex')}`;
     rememberSecret(secret);
     await saveIntegration(
-      await getRuntime(),
+      runtime.local.functions.api,
       'dropbox-test',
       {
         provider: 'dropbox',
@@ -71,37 +54,30 @@ describe('connect flow: account identity from a catalogue-defined field', () => 
     );
   }, 60_000);
   afterAll(async () => {
-    await local?.stop();
+    await runtime?.stop();
     tokenEndpoint?.closeAllConnections();
     await new Promise<void>((resolve) => tokenEndpoint?.close(() => resolve()));
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   /** A session, then the browser back at the callback with a code (the provider's page is skipped). */
   async function connect(connectionId: string): Promise<URL> {
-    const res = await fetch(`${local.url}/v1/connect-sessions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        integration_id: 'dropbox-test',
-        connection_id: connectionId,
-        redirect_uri: 'https://app.example/done',
-      }),
+    const session = await runtime.api.post<{ state: string }>('/v1/connect-sessions', {
+      body: { integration_id: 'dropbox-test', connection_id: connectionId, redirect_uri: 'https://app.example/done' },
     });
-    const { state } = (await res.json()) as { state: string };
+    const { state } = session.body;
     const callback = await fetch(
-      `${local.url}/v1/oauth/callback?${new URLSearchParams({ code: `c-${randomBytes(6).toString('hex')}`, state })}`,
+      `${runtime.local.url}/v1/oauth/callback?${new URLSearchParams({ code: `c-${randomBytes(6).toString('hex')}`, state })}`,
       { redirect: 'manual' },
     );
     await callback.body?.cancel();
     return new URL(callback.headers.get('location') ?? '');
   }
   const view = async (connectionId: string) =>
-    (await (
-      await fetch(`${local.url}/v1/integrations/dropbox-test/connections/${connectionId}`, {
-        headers: { authorization: `Bearer ${apiKey}` },
-      })
-    ).json()) as { account_id: string | null; updated_at: string };
+    (
+      await runtime.api.get<{ account_id: string | null; updated_at: string }>(
+        `/v1/integrations/dropbox-test/connections/${connectionId}`,
+      )
+    ).body;
 
   it('records dropbox|<account_id> and refuses another account on reconnect', async () => {
     account = 'dbid:AAA';

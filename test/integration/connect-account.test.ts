@@ -1,17 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiKeyDigest } from '../../infra/local/config';
-import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime';
-import { createHttpTransport } from '../../shared/net/http';
+import type { ApiRoot } from '../../functions/api/deps';
+import { createHttpTransport } from '../../shared/adapters/http/transport';
 import { checkIdTokenSignature } from '../../shared/oauth/id-token-signature';
 import type { IntegrationConfig } from '../../shared/providers/resolve';
 import { saveIntegration } from '../../shared/refresh/save-integration';
 import { decryptSecrets } from '../../shared/refresh/secrets';
-import { getRuntime, type Runtime } from '../../shared/runtime';
 import { type OidcHarness, startOidcProvider } from '../support/oidc';
+import { startTestRuntime, type TestRuntime } from '../support/local';
 import { rememberSecret } from '../support/secrets';
 
 // api.md v1.1 `account_id`: the provider account that authorized a connection is recorded at the
@@ -20,33 +16,20 @@ import { rememberSecret } from '../support/secrets';
 // `login_hint` picks which of its accounts signs in.
 describe('connect flow: the provider account behind a connection', () => {
   const APP = 'https://app.example/connected';
-  const apiKey = `ork_${randomBytes(24).toString('hex')}`;
-  let local: LocalRuntime;
-  let rt: Runtime;
+  let runtime: TestRuntime;
+  let rt: ApiRoot;
   let oidc: OidcHarness;
-  let dataDir: string;
 
   beforeAll(async () => {
-    rememberSecret(apiKey);
-    dataDir = await mkdtemp(join(tmpdir(), 'connect-account-'));
-    local = await startLocalRuntime({
-      port: 0,
-      dataDir,
-      persist: false,
-      scanIntervalSeconds: 3600,
-      log: () => {},
-      env: { API_KEY: apiKey, ADMIN_API_KEY_SHA256: apiKeyDigest(apiKey), LOG_LEVEL: 'ERROR' },
-    });
-    rememberSecret(local.webhookSecret);
-    rt = await getRuntime();
-    oidc = await startOidcProvider({ redirectUri: `${local.publicUrl}/v1/oauth/callback` });
+    runtime = await startTestRuntime({ name: 'connect-account' });
+    rt = runtime.local.functions.api;
+    oidc = await startOidcProvider({ redirectUri: `${runtime.local.publicUrl}/v1/oauth/callback` });
     await putIntegration('strict-account');
     await putIntegration('lenient-account', { allow_account_change: true });
   }, 60_000);
   afterAll(async () => {
-    await local?.stop();
+    await runtime?.stop();
     await oidc?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   async function putIntegration(id: string, config: Partial<IntegrationConfig> = {}): Promise<void> {
@@ -69,15 +52,8 @@ describe('connect flow: the provider account behind a connection', () => {
   }
 
   const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${local.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${apiKey}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+    const res = await runtime.api.request<Record<string, unknown>>(method, path, { body });
+    return { status: res.status, json: res.body };
   };
 
   /** The whole flow for `account` at the provider; returns where the callback sends the browser. */

@@ -1,11 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiKeyDigest } from '../../infra/local/config';
-import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime';
-import { createApiDeps } from '../../shared/api/deps';
+import type { ApiRoot } from '../../functions/api/deps';
+import type { LocalRuntime } from '../../infra/local/runtime';
+import { DynamoConnectSessionStore } from '../../shared/adapters/aws/dynamodb/connect-sessions';
 import { createRouter } from '../../shared/api/router';
 import { routes } from '../../shared/api/routes';
 import type { ConnectionKey } from '../../shared/domain/ids';
@@ -14,8 +11,8 @@ import { importCredentials } from '../../shared/refresh/import-credentials';
 import { refreshConnection } from '../../shared/refresh/refresh-connection';
 import { saveIntegration } from '../../shared/refresh/save-integration';
 import { decryptSecrets } from '../../shared/refresh/secrets';
-import { getRuntime, type Runtime } from '../../shared/runtime';
-import { DynamoConnectSessionStore } from '../../shared/store/connect-sessions';
+import type { ApiAnswer } from '../support/api-client';
+import { startTestRuntime, type TestRuntime } from '../support/local';
 import { type OidcHarness, startOidcProvider } from '../support/oidc';
 import { rememberedSecrets, rememberSecret } from '../support/secrets';
 import { eventually, startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
@@ -26,35 +23,22 @@ import { eventually, startWebhookReceiver, type WebhookReceiver } from '../suppo
 describe('connect flow through the local runtime', () => {
   const INTEGRATION = 'oidc-connect';
   const APP_REDIRECT = 'https://app.example/connected?from=test';
-  const apiKey = `ork_${randomBytes(24).toString('hex')}`;
+  let runtime: TestRuntime;
   let local: LocalRuntime;
-  let rt: Runtime;
+  let rt: ApiRoot;
   let oidc: OidcHarness;
   let receiver: WebhookReceiver;
-  let dataDir: string;
   /** Everything the service answered (bodies, Location headers): scanned for secrets at the end. */
   const answered: string[] = [];
 
   beforeAll(async () => {
-    rememberSecret(apiKey);
     receiver = await startWebhookReceiver();
-    dataDir = await mkdtemp(join(tmpdir(), 'connect-flow-'));
-    local = await startLocalRuntime({
-      port: 0,
-      dataDir,
-      persist: false,
-      scanIntervalSeconds: 3600,
-      log: () => {},
-      env: {
-        API_KEY: apiKey,
-        ADMIN_API_KEY_SHA256: apiKeyDigest(apiKey),
-        WEBHOOK_URL: receiver.url,
-        LOG_LEVEL: 'WARN',
-        PROVIDER_TIMEOUT_MS: '5000',
-      },
+    runtime = await startTestRuntime({
+      name: 'connect-flow',
+      env: { WEBHOOK_URL: receiver.url, LOG_LEVEL: 'WARN', PROVIDER_TIMEOUT_MS: '5000' },
     });
-    rememberSecret(local.webhookSecret);
-    rt = await getRuntime();
+    local = runtime.local;
+    rt = local.functions.api;
     // The runtime's port is known only now: register its callback with the provider.
     oidc = await startOidcProvider({
       rotation: 'strict',
@@ -68,9 +52,8 @@ describe('connect flow through the local runtime', () => {
     });
   }, 60_000);
   afterAll(async () => {
-    await local?.stop();
+    await runtime?.stop();
     await Promise.all([oidc?.close(), receiver?.close()]);
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   const client = () => oidc.clients[0] ?? { id: '', secret: '' };
@@ -88,18 +71,13 @@ describe('connect flow through the local runtime', () => {
     );
   }
 
-  async function post(path: string, body: unknown, key: string | null = apiKey) {
-    const res = await fetch(`${local.url}${path}`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...(key === null ? {} : { authorization: `Bearer ${key}` }),
-      },
-      body: JSON.stringify(body),
-    });
-    const text = await res.text();
-    answered.push(text);
-    return { status: res.status, json: JSON.parse(text) as Record<string, unknown> };
+  /** An API call's answer, kept in `answered`. */
+  function keep(res: ApiAnswer<Record<string, unknown>>) {
+    answered.push(res.text);
+    return { status: res.status, json: res.body };
+  }
+  async function post(path: string, body: unknown, key: string | null = runtime.apiKey) {
+    return keep(await runtime.api.post<Record<string, unknown>>(path, { body, key }));
   }
 
   interface Session {
@@ -335,7 +313,7 @@ describe('connect flow through the local runtime', () => {
   it('refuses an expired state (sessions last 10 minutes)', async () => {
     const connectionId = newId('expired');
     const elevenMinutesAgo = { now: () => Date.now() - 11 * 60_000, sleep: async () => {} };
-    const old = new DynamoConnectSessionStore(rt.dynamo, rt.config.tableName, rt.keyring, elevenMinutesAgo);
+    const old = new DynamoConnectSessionStore(local.dynamo, local.tableName, rt.keyring, elevenMinutesAgo);
     const { state, expiresAt } = await old.create({ ...keyOf(connectionId), redirectUri: APP_REDIRECT });
     expect(expiresAt).toBeLessThan(Date.now());
     oidc.resetStats();
@@ -430,7 +408,7 @@ describe('connect flow through the local runtime', () => {
     // ...and off (the AWS default) only https is accepted.
     const strict = createRouter({
       routes,
-      deps: createApiDeps({ ...rt, config: { ...rt.config, allowPrivateUrls: false } }),
+      deps: { ...rt, config: { ...rt.config, allowPrivateUrls: false } },
       authenticate: async () => ({ kind: 'api_key', id: 'test', scopes: ['admin'] }),
       logger: rt.logger,
     });
@@ -448,14 +426,7 @@ describe('connect flow through the local runtime', () => {
   });
 
   async function put(path: string, body: unknown) {
-    const res = await fetch(`${local.url}${path}`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
-      body: JSON.stringify(body),
-    });
-    const text = await res.text();
-    answered.push(text);
-    return { status: res.status, json: JSON.parse(text) as Record<string, unknown> };
+    return keep(await runtime.api.put<Record<string, unknown>>(path, body));
   }
 
   it('connects a per-customer provider: metadata fills the URL placeholders and is stored on the connection', async () => {

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoHistoryStore } from '../../shared/adapters/aws/dynamodb/history';
+import { DynamoConnectionListing } from '../../shared/adapters/aws/dynamodb/listing';
 import { connectionView } from '../../shared/api/views';
 import type { ConnectionKey } from '../../shared/domain/ids';
 import { importCredentials } from '../../shared/refresh/import-credentials';
-import { DynamoHistoryStore } from '../../shared/store/history';
-import { listConnections } from '../../shared/store/listing';
 import { ManualClock } from '../support/clock';
 import { type Core, createCore, RecordingPublisher } from '../support/core';
 import { startTestDynalite, type TestDynamo } from '../support/dynamo';
@@ -218,7 +218,7 @@ describe('grant lifecycle (reauth_due)', () => {
     // `reauth_due_before`: only connections whose grant ends before the time given.
     const due = async (before: number) =>
       (
-        await listConnections(dynamo.client, table, {
+        await new DynamoConnectionListing(dynamo.client, table, core.keyring).page({
           integrationId: key.integrationId,
           reauthDueBefore: before,
           limit: 50,

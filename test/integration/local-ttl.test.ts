@@ -1,7 +1,7 @@
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepExpiredItems } from '../../infra/local/ttl';
-import { DueIndex } from '../../shared/store/due-index';
+import { DynamoDueIndex } from '../../shared/adapters/aws/dynamodb/due-index';
 import { ManualClock } from '../support/clock';
 import { startTestDynalite, type TestDynamo } from '../support/dynamo';
 
@@ -27,7 +27,7 @@ describe('local TTL stand-in', () => {
 
   it('deletes items whose ttl has passed (scan claims, sessions) and keeps the rest', async () => {
     const now = clock.now();
-    const index = new DueIndex(dynamo.client, table);
+    const index = new DynamoDueIndex(dynamo.client, table);
     // A scan claim that runs out in 10 minutes carries a ttl an hour after that.
     await index.recordClaims(3, now, now + 600_000, [
       { integrationId: 'acme', connectionId: 'c-1', at: now },

@@ -1,7 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type AttributeValue, QueryCommand } from '@aws-sdk/client-dynamodb';
 import {
   GetQueueAttributesCommand,
@@ -10,14 +7,15 @@ import {
   SetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime';
+import type { ApiRoot } from '../../functions/api/deps';
+import type { LocalRuntime } from '../../infra/local/runtime';
+import { A } from '../../shared/adapters/aws/dynamodb/codec';
+import { integrationPk } from '../../shared/adapters/aws/dynamodb/table';
 import type { ConnectionKey } from '../../shared/domain/ids';
 import type { IntegrationConfig } from '../../shared/providers/resolve';
 import { importCredentials } from '../../shared/refresh/import-credentials';
 import { saveIntegration } from '../../shared/refresh/save-integration';
-import { getRuntime, type Runtime } from '../../shared/runtime';
-import { A } from '../../shared/store/codec';
-import { integrationPk } from '../../shared/store/table';
+import { startTestRuntime, type TestRuntime } from '../support/local';
 import { type OidcHarness, startOidcProvider } from '../support/oidc';
 import { type ProviderDouble, startProviderDouble } from '../support/provider-double';
 import { rememberSecret } from '../support/secrets';
@@ -28,22 +26,18 @@ import { eventually, startWebhookReceiver, type WebhookReceiver } from '../suppo
 describe('refresh pipeline through the local runtime', () => {
   let oidc: OidcHarness;
   let receiver: WebhookReceiver;
+  let runtime: TestRuntime;
   let local: LocalRuntime;
-  let rt: Runtime;
-  let dataDir: string;
+  let rt: ApiRoot;
 
   beforeAll(async () => {
     [oidc, receiver] = await Promise.all([
       startOidcProvider({ rotation: 'strict', accessTokenTtlSeconds: 10 }),
       startWebhookReceiver(),
     ]);
-    dataDir = await mkdtemp(join(tmpdir(), 'pipeline-'));
-    local = await startLocalRuntime({
-      port: 0,
-      dataDir,
-      persist: false,
+    runtime = await startTestRuntime({
+      name: 'pipeline',
       scanIntervalSeconds: 1,
-      log: () => {},
       env: {
         WEBHOOK_URL: receiver.url,
         LOG_LEVEL: 'WARN',
@@ -51,13 +45,12 @@ describe('refresh pipeline through the local runtime', () => {
         WEBHOOK_RETRY_FIRST_DELAY_SECONDS: '1',
       },
     });
-    rememberSecret(local.apiKey, local.webhookSecret);
-    rt = await getRuntime();
+    local = runtime.local;
+    rt = local.functions.api;
   }, 60_000);
   afterAll(async () => {
-    await local?.stop();
+    await runtime?.stop();
     await Promise.all([oidc?.close(), receiver?.close()]);
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   const client = () => oidc.clients[0] ?? { id: '', secret: '' };
@@ -101,9 +94,9 @@ describe('refresh pipeline through the local runtime', () => {
     const out: Array<{ expiresAt: number | null; generation: number }> = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
-      const page = await rt.dynamo.send(
+      const page = await local.dynamo.send(
         new QueryCommand({
-          TableName: rt.config.tableName,
+          TableName: local.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :c)',
           ProjectionExpression: '#e, #g',
           ExpressionAttributeNames: { '#e': A.expiresAt, '#g': A.credentialGeneration },
@@ -275,7 +268,7 @@ describe('refresh pipeline through the local runtime', () => {
   it('a poison refresh message ends in the DLQ while the rest of its batch completes', async () => {
     await putIntegration('poison');
     const keys = await connect('poison', 7, 3_600_000);
-    await rt.sqs.send(
+    await local.sqs.send(
       new SetQueueAttributesCommand({
         QueueUrl: local.queues.refresh,
         Attributes: { VisibilityTimeout: '1' },
@@ -290,14 +283,14 @@ describe('refresh pipeline through the local runtime', () => {
       }),
     );
     const poison = ['not json', JSON.stringify({ v: 2 }), JSON.stringify({ v: 1, integration_id: '../x' })];
-    await rt.sqs.send(
+    await local.sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: local.queues.refresh,
         Entries: [...valid, ...poison].map((body, i) => ({ Id: String(i), MessageBody: body })),
       }),
     );
     const count = async (queueUrl: string) => {
-      const out = await rt.sqs.send(
+      const out = await local.sqs.send(
         new GetQueueAttributesCommand({
           QueueUrl: queueUrl,
           AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
@@ -316,7 +309,7 @@ describe('refresh pipeline through the local runtime', () => {
     );
     // A valid record failing alongside would have reached the DLQ by now too (same visibility, same count).
     await new Promise((resolve) => setTimeout(resolve, 2_000));
-    const dlq = await rt.sqs.send(
+    const dlq = await local.sqs.send(
       new ReceiveMessageCommand({ QueueUrl: local.queues.refreshDlq, MaxNumberOfMessages: 10 }),
     );
     expect((dlq.Messages ?? []).map((m) => m.Body).sort()).toEqual([...poison].sort());

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTokenClient } from '../../shared/adapters/http/token-client';
+import { createLocalKeyring } from '../../shared/adapters/local/keyring';
 import type { ConnectionKey } from '../../shared/domain/ids';
 import { StaleFenceError } from '../../shared/errors';
-import { createLocalKeyring } from '../../shared/keyring/local';
-import { createTokenClient } from '../../shared/oauth/client';
 import { type Failpoints, SimulatedCrash } from '../../shared/refresh/failpoints';
 import { decryptSecrets } from '../../shared/refresh/secrets';
 import { ManualClock } from '../support/clock';

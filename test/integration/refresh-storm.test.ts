@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalKeyring } from '../../shared/keyring/local';
+import { createLocalKeyring } from '../../shared/adapters/local/keyring';
 import { processRefreshRecord, RefreshLimiter } from '../../shared/pipeline/refresher';
 import { silentLogger } from '../../shared/ports/logger';
 import { nullMetrics } from '../../shared/ports/metrics';

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoConnectionStore } from '../../shared/adapters/aws/dynamodb/connections';
+import { createLocalKeyring } from '../../shared/adapters/local/keyring';
 import type { ConnectionKey } from '../../shared/domain/ids';
-import { createLocalKeyring } from '../../shared/keyring/local';
 import { decryptSecrets } from '../../shared/refresh/secrets';
-import { DynamoConnectionStore } from '../../shared/store/connections';
 import { createCore } from '../support/core';
 import { startTestDynalite, type TestDynamo } from '../support/dynamo';
 import { type OidcHarness, startOidcProvider } from '../support/oidc';

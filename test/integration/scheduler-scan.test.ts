@@ -12,13 +12,14 @@ import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { refreshTaskSchema } from '../../shared/pipeline/messages';
+import { DynamoConnectionStore } from '../../shared/adapters/aws/dynamodb/connections';
+import { DynamoDueIndex } from '../../shared/adapters/aws/dynamodb/due-index';
+import { connectionSk, dueShardOf, integrationPk } from '../../shared/adapters/aws/dynamodb/table';
+import { SqsTaskQueue } from '../../shared/adapters/aws/sqs';
+import { refreshTaskSchema } from '../../shared/domain/messages';
 import { scanDue } from '../../shared/pipeline/scan';
 import { silentLogger } from '../../shared/ports/logger';
 import { type MetricsSink, nullMetrics } from '../../shared/ports/metrics';
-import { DynamoConnectionStore } from '../../shared/store/connections';
-import { DueIndex } from '../../shared/store/due-index';
-import { connectionSk, dueShardOf, integrationPk } from '../../shared/store/table';
 import { ManualClock } from '../support/clock';
 import { RecordingPublisher } from '../support/core';
 import { startTestDynalite, type TestDynamo } from '../support/dynamo';
@@ -92,10 +93,9 @@ describe('scheduler scan', () => {
   });
 
   const deps = () => ({
-    index: new DueIndex(dynamo.client, table),
+    index: new DynamoDueIndex(dynamo.client, table),
     store: new DynamoConnectionStore(dynamo.client, { tableName: table, dueShards: SHARDS }),
-    sqs,
-    refreshQueueUrl: queueUrl,
+    tasks: new SqsTaskQueue(sqs, queueUrl),
     publisher: new RecordingPublisher(),
     clock,
     logger: silentLogger,
@@ -172,7 +172,7 @@ describe('scheduler scan', () => {
     await dynamo.client.send(
       new PutItemCommand({ TableName: table, Item: connectionItem('late-1', clock.now() - 10) }),
     );
-    const failing = { ...deps(), refreshQueueUrl: `${queueUrl}-missing` };
+    const failing = { ...deps(), tasks: new SqsTaskQueue(sqs, `${queueUrl}-missing`) };
     clock.advance(1_000);
     const first = await scanDue(failing, OPTIONS);
     expect(first).toMatchObject({ enqueued: 0, alreadyClaimed: DUE });
@@ -209,7 +209,7 @@ describe('scheduler scan', () => {
       flush: () => {},
     };
     clock.advance(1_000);
-    const first = await scanDue({ ...deps(), index: new DueIndex(throttled, table), metrics }, OPTIONS);
+    const first = await scanDue({ ...deps(), index: new DynamoDueIndex(throttled, table), metrics }, OPTIONS);
     expect(first).toMatchObject({ enqueued: 1 });
     expect(counts.get('ScanClaimFailed')).toBe(1);
     clock.advance(1_000);

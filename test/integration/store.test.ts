@@ -1,8 +1,8 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoConnectionStore } from '../../shared/adapters/aws/dynamodb/connections';
 import { LeaseHeldError, NotFoundError, StaleFenceError } from '../../shared/errors';
 import { fenceOf } from '../../shared/ports/store';
-import { DynamoConnectionStore } from '../../shared/store/connections';
 import { aConnectionKey, aNewConnection } from '../builders/connection';
 import { javaAvailable, startDynamoDbLocal, startTestDynalite, type TestDynamo } from '../support/dynamo';
 

@@ -12,12 +12,14 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { type FauxqsServer, startFauxqs } from 'fauxqs';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createWebhookSenderRoot, type WebhookSenderRoot } from '../../functions/webhook-sender/deps';
+import { createWebhookSenderHandler } from '../../functions/webhook-sender/handler';
 import { ensureTable, type LocalDynamo, startDynalite } from '../../infra/local/dynalite';
+import { DynamoIntegrationStore } from '../../shared/adapters/aws/dynamodb/integrations';
+import { createHttpTransport } from '../../shared/adapters/http/transport';
+import { loadConfig } from '../../shared/config/config';
 import type { OutboxEvent } from '../../shared/domain/events';
-import { createHttpTransport } from '../../shared/net/http';
 import { buildEvent } from '../../shared/refresh/events';
-import { resetRuntime } from '../../shared/runtime';
-import { DynamoIntegrationStore } from '../../shared/store/integrations';
 import { deliverWebhook } from '../../shared/webhooks/deliver';
 import { redeliveryDelaySeconds, WEBHOOK_MAX_RECEIVE_COUNT } from '../../shared/webhooks/retry';
 import { generateWebhookSecret, parseWebhookSecret } from '../../shared/webhooks/signing';
@@ -116,6 +118,12 @@ describe('webhook sender (fauxqs + handler + HTTP receivers)', () => {
   let main: Receiver;
   let other: Receiver;
   let handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+  // The sender's composition root, rebuilt from the (stubbed) environment as a new container would be.
+  let root: Promise<WebhookSenderRoot> | undefined;
+  const rebuildRoot = () => {
+    void root?.then((old) => old.dispose());
+    root = createWebhookSenderRoot(loadConfig());
+  };
 
   beforeAll(async () => {
     [sqsServer, dynamo, main, other] = await Promise.all([
@@ -154,8 +162,8 @@ describe('webhook sender (fauxqs + handler + HTTP receivers)', () => {
       MASTER_KEY,
     };
     for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
-    resetRuntime();
-    ({ handler } = await import('../../functions/webhook-sender/handler'));
+    rebuildRoot();
+    handler = createWebhookSenderHandler(() => root as Promise<WebhookSenderRoot>);
     const integrations = new DynamoIntegrationStore(dynamo.client, TABLE);
     const base = { provider: 'custom', client_id: 'client-1', token_url: 'http://127.0.0.1:9/token' };
     await integrations.put(
@@ -168,7 +176,7 @@ describe('webhook sender (fauxqs + handler + HTTP receivers)', () => {
   });
 
   afterAll(async () => {
-    resetRuntime();
+    rebuildRoot();
     vi.unstubAllEnvs();
     sqs?.destroy();
     await Promise.all([sqsServer?.stop(), dynamo?.close(), main?.close(), other?.close()]);
@@ -393,11 +401,11 @@ describe('webhook sender (fauxqs + handler + HTTP receivers)', () => {
   describe('with ALLOW_PRIVATE_URLS=false', () => {
     beforeAll(() => {
       vi.stubEnv('ALLOW_PRIVATE_URLS', 'false');
-      resetRuntime();
+      rebuildRoot();
     });
     afterAll(() => {
       vi.stubEnv('ALLOW_PRIVATE_URLS', 'true');
-      resetRuntime();
+      rebuildRoot();
     });
 
     it('refuses a loopback webhook URL and sends nothing', async () => {
@@ -439,7 +447,7 @@ describe('webhook sender (fauxqs + handler + HTTP receivers)', () => {
 
   it('completes events that have no destination (dropped by design)', async () => {
     vi.stubEnv('WEBHOOK_URL', '');
-    resetRuntime();
+    rebuildRoot();
     try {
       const warning = 'webhook events dropped: no WEBHOOK_URL';
       const warningsBefore = capturedOutput().split(warning).length;
@@ -451,7 +459,7 @@ describe('webhook sender (fauxqs + handler + HTTP receivers)', () => {
       expect(capturedOutput().split(warning).length - warningsBefore).toBe(1); // once per integration
     } finally {
       vi.stubEnv('WEBHOOK_URL', main.url);
-      resetRuntime();
+      rebuildRoot();
     }
   });
 });

@@ -4,8 +4,8 @@
 // reused rotated token, or an explicit revocation), and whether each rotation's answer reached the
 // client, so an oracle can tell a grant lost by the service from one lost by the provider.
 import { randomBytes } from 'node:crypto';
-import type { HttpRequestInit, HttpResponse, HttpTransport } from '../../shared/net/http';
-import { HttpTransportError } from '../../shared/net/http';
+import type { HttpRequestInit, HttpResponse, HttpTransport } from '../../shared/ports/http';
+import { HttpTransportError } from '../../shared/ports/http';
 
 /** How the provider treats refresh tokens. */
 export type RotationMode =

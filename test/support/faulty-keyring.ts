@@ -1,10 +1,11 @@
 // A keyring whose key service can be made to fail on demand, as KMS does under throttling: the
 // local envelope keyring (the same data-key cache and envelope code as production) over a data-key
 // provider that throws `keyring_unavailable` for the next N GenerateDataKey / Decrypt calls.
+
+import { LocalDataKeyProvider } from '../../shared/adapters/local/keyring';
 import { ServiceError } from '../../shared/errors';
 import type { DataKey } from '../../shared/keyring/data-key-cache';
 import { type DataKeyProvider, EnvelopeKeyring } from '../../shared/keyring/envelope-keyring';
-import { LocalDataKeyProvider } from '../../shared/keyring/local';
 
 export class FaultyDataKeyProvider implements DataKeyProvider {
   readonly providerId: DataKeyProvider['providerId'];

@@ -2,6 +2,11 @@
 // plan, keyring cache, integration cache, single-flight map and skewed clock) sharing one dynalite
 // table, one in-process provider and one event queue; the steps are run against it in order.
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { decodeConnection } from '../../shared/adapters/aws/dynamodb/codec';
+import { DynamoConnectionStore } from '../../shared/adapters/aws/dynamodb/connections';
+import { connectionSk, integrationPk } from '../../shared/adapters/aws/dynamodb/table';
+import { createTokenClient } from '../../shared/adapters/http/token-client';
+import { createLocalKeyring } from '../../shared/adapters/local/keyring';
 import type { ApiDeps } from '../../shared/api/deps';
 import { toApiError } from '../../shared/api/errors';
 import type { AnyRoute } from '../../shared/api/route';
@@ -9,8 +14,6 @@ import { connectionRoutes } from '../../shared/api/routes/connections';
 import { tokenRoutes } from '../../shared/api/routes/token';
 import type { OutboxEvent } from '../../shared/domain/events';
 import type { ConnectionKey } from '../../shared/domain/ids';
-import { createLocalKeyring } from '../../shared/keyring/local';
-import { createTokenClient } from '../../shared/oauth/client';
 import { processRefreshRecord, RefreshLimiter } from '../../shared/pipeline/refresher';
 import type { Clock } from '../../shared/ports/clock';
 import type { EventPublisher } from '../../shared/ports/events';
@@ -20,10 +23,6 @@ import type { StoredConnection } from '../../shared/ports/store';
 import { type FailpointName, SimulatedCrash } from '../../shared/refresh/failpoints';
 import { publishOutbox } from '../../shared/refresh/outbox';
 import { decryptSecrets } from '../../shared/refresh/secrets';
-import type { Runtime } from '../../shared/runtime';
-import { decodeConnection } from '../../shared/store/codec';
-import { DynamoConnectionStore } from '../../shared/store/connections';
-import { connectionSk, integrationPk } from '../../shared/store/table';
 import { type Core, createCore, RecordingPublisher } from '../support/core';
 import type { TestDynamo } from '../support/dynamo';
 import { FakeProvider, type Family, type Rotation } from '../support/fake-provider';
@@ -130,7 +129,8 @@ interface Worker {
   readonly clock: SkewedClock;
   readonly plan: SdkFaultPlan;
   core: Core;
-  rt: Runtime;
+  /** What the API routes get in this worker (the ports the torture's routes use). */
+  api: ApiDeps;
   keyService: FaultyDataKeyProvider;
   arm: FailpointAction | undefined;
   paused: Paused | undefined;
@@ -266,9 +266,8 @@ class World {
     });
     worker.core = core;
     worker.keyService = keyService;
-    worker.rt = {
-      config: { tableName: this.shared.table },
-      dynamo: client,
+    worker.api = {
+      config: { allowPrivateUrls: true, providerTimeoutMs: REFRESH_OPTIONS.providerTimeoutMs },
       keyring,
       store: core.store,
       integrationStore: core.integrationStore,
@@ -276,9 +275,8 @@ class World {
       publisher: this.publisher,
       clock: worker.clock,
       logger: core.deps.logger,
-      metrics: nullMetrics,
       refresh: core.deps,
-    } as unknown as Runtime;
+    } as Partial<ApiDeps> as ApiDeps;
     worker.arm = undefined;
     worker.paused = undefined;
     worker.pauseReached = undefined;
@@ -666,7 +664,7 @@ class World {
     const params = { integration_id: this.key.integrationId, connection_id: this.key.connectionId };
     try {
       const result = await route.handle({
-        deps: { rt: worker.rt } as ApiDeps,
+        deps: worker.api,
         params: route.params?.parse(params) ?? params,
         query: route.query?.parse(query),
         body: route.body?.parse(body),

@@ -1,6 +1,6 @@
 import type * as z from 'zod';
-import type { ApiKeyRecord } from '../../store/api-keys';
-import { BOOTSTRAP_ADMIN_ID } from '../../store/api-keys';
+import type { ApiKeyRecord } from '../../domain/api-keys';
+import { BOOTSTRAP_ADMIN_ID } from '../../domain/api-keys';
 import type { ApiDeps } from '../deps';
 import { ApiError, notFound } from '../errors';
 import { type AnyRoute, type RouteDef, route } from '../route';

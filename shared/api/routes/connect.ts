@@ -1,14 +1,11 @@
 import type * as z from 'zod';
-import type { Config } from '../../config/config';
 import { isServiceError } from '../../errors';
-import { createHttpTransport, type HttpTransport } from '../../net/http';
 import { buildAuthorizationUrl, codeChallengeS256, exchangeAuthorizationCode } from '../../oauth/code';
 import { checkIdTokenSignature } from '../../oauth/id-token-signature';
 import { accountIdentity } from '../../oauth/identity';
 import { resolvePlaceholders } from '../../oauth/placeholders';
+import type { ConnectSession } from '../../ports/connect-sessions';
 import { importCredentials } from '../../refresh/import-credentials';
-import { historyOf } from '../../runtime';
-import type { ConnectSession } from '../../store/connect-sessions';
 import type { ApiDeps } from '../deps';
 import { ApiError, invalidRequest } from '../errors';
 import { placeholderValuesOrThrow } from '../placeholders';
@@ -55,10 +52,9 @@ export const connectRoutes: readonly AnyRoute<ApiDeps>[] = [
       404: { description: 'Unknown integration', schema: errorEnvelopeSchema },
     },
     handle: async ({ deps, body }) => {
-      const { rt } = deps;
       const redirectUri =
-        body.redirect_uri === undefined ? undefined : checkRedirectUri(body.redirect_uri, rt.config);
-      const { integration } = await rt.integrations.get(body.integration_id);
+        body.redirect_uri === undefined ? undefined : checkRedirectUri(body.redirect_uri, deps.config);
+      const { integration } = await deps.integrations.get(body.integration_id);
       if (integration.authorizationUrl === null) {
         throw invalidRequest(`integration ${body.integration_id} has no authorization_url`, [
           { path: 'body.integration_id', message: 'the integration has no authorization_url' },
@@ -66,7 +62,7 @@ export const connectRoutes: readonly AnyRoute<ApiDeps>[] = [
       }
       const key = { integrationId: body.integration_id, connectionId: body.connection_id };
       // The metadata the connection will have: the body's, else what it already has.
-      const metadata = body.metadata ?? (await rt.store.get(key))?.metadata;
+      const metadata = body.metadata ?? (await deps.store.get(key))?.metadata;
       // 400 naming each missing or malformed placeholder, for the token URL as well: a session whose
       // code exchange is bound to fail must not start.
       const urlParams = placeholderValuesOrThrow({
@@ -74,7 +70,7 @@ export const connectRoutes: readonly AnyRoute<ApiDeps>[] = [
         urlParams: integration.urlParams,
         metadata,
       });
-      const url = { redirectUri: callbackUri(rt.config), urlParams };
+      const url = { redirectUri: callbackUri(deps.config), urlParams };
       buildAuthorizationUrl(integration, { ...url, state: 'check', codeChallenge: 'check' });
       const session = await deps.sessions.create({
         ...key,
@@ -138,27 +134,26 @@ type Outcome = { readonly error?: string; readonly unavailable?: boolean };
 
 /** Exchanges the code and stores the credentials; every failure is an `error` value, never a throw. */
 async function complete(deps: ApiDeps, session: ConnectSession, query: CallbackQuery): Promise<Outcome> {
-  const { rt } = deps;
   const ids = { integration_id: session.integrationId, connection_id: session.connectionId };
   if (query.error !== undefined) {
     const error = /^[A-Za-z0-9_.-]{1,64}$/.test(query.error) ? query.error : 'provider_error';
-    rt.logger.info('connect callback: the provider reported an error', { ...ids, provider_error: error });
+    deps.logger.info('connect callback: the provider reported an error', { ...ids, provider_error: error });
     return { error };
   }
   if (query.code === undefined || query.code === '' || query.code.length > 4_096) {
     return { error: 'invalid_request' };
   }
   try {
-    const { integration, clientSecret } = await rt.integrations.get(session.integrationId);
+    const { integration, clientSecret } = await deps.integrations.get(session.integrationId);
     const key = { integrationId: session.integrationId, connectionId: session.connectionId };
     const placeholders = resolvePlaceholders({
       templates: [integration.tokenUrl],
       urlParams: integration.urlParams,
-      metadata: session.metadata ?? (await rt.store.get(key))?.metadata,
+      metadata: session.metadata ?? (await deps.store.get(key))?.metadata,
     });
     if (!placeholders.ok) {
       // Checked when the session was created; only an integration changed since gets here.
-      rt.logger.warn('connect callback: the token URL placeholders cannot be filled', {
+      deps.logger.warn('connect callback: the token URL placeholders cannot be filled', {
         ...ids,
         placeholders: placeholders.problems.map((p) => p.placeholder).join(','),
       });
@@ -171,15 +166,15 @@ async function complete(deps: ApiDeps, session: ConnectSession, query: CallbackQ
         clientSecret,
         code: query.code,
         codeVerifier: session.codeVerifier,
-        redirectUri: callbackUri(rt.config),
+        redirectUri: callbackUri(deps.config),
         urlParams: placeholders.values,
-        now: rt.clock.now(),
+        now: deps.clock.now(),
       },
-      { timeoutMs: rt.config.providerTimeoutMs },
+      { timeoutMs: deps.config.providerTimeoutMs },
     );
     if (!outcome.ok) {
       const { code, message, providerError, httpStatus } = outcome.failure;
-      rt.logger.warn('connect callback: code exchange failed', {
+      deps.logger.warn('connect callback: code exchange failed', {
         ...ids,
         code,
         reason: message,
@@ -190,7 +185,7 @@ async function complete(deps: ApiDeps, session: ConnectSession, query: CallbackQ
     }
     const { tokens } = outcome;
     if (tokens.refreshToken === null) {
-      rt.logger.warn('connect callback: the provider issued no refresh token', ids);
+      deps.logger.warn('connect callback: the provider issued no refresh token', ids);
     }
     // api.md v1.1: who authorized. An ID token that is there but unusable refuses the reconnect
     // (its identity cannot be compared); none at all is an unknown identity (the stored one stays).
@@ -199,29 +194,24 @@ async function complete(deps: ApiDeps, session: ConnectSession, query: CallbackQ
       fields: integration.accountIdFields,
     });
     if (!identity.ok) {
-      rt.logger.warn('connect callback: unusable ID token', { ...ids, reason: identity.reason });
+      deps.logger.warn('connect callback: unusable ID token', { ...ids, reason: identity.reason });
       return { error: 'invalid_id_token' };
     }
     if (identity.idToken !== undefined && identity.issuer !== undefined) {
       // Where the issuer publishes keys, the signature must verify; where it cannot be reached, the
       // token endpoint's own answer over TLS vouches for the claims (OpenID Connect Core §3.1.3.7).
-      const policy = { allowPrivate: rt.config.allowPrivateUrls };
-      const signature = await checkIdTokenSignature(
-        identity.idToken,
-        identity.issuer,
-        jwksTransport(policy),
-        policy,
-      );
+      const policy = { allowPrivate: deps.config.allowPrivateUrls };
+      const signature = await checkIdTokenSignature(identity.idToken, identity.issuer, deps.jwks, policy);
       if (signature === 'invalid') {
-        rt.logger.warn('connect callback: the ID token signature does not verify', ids);
+        deps.logger.warn('connect callback: the ID token signature does not verify', ids);
         return { error: 'invalid_id_token' };
       }
-      rt.logger.info('connect callback: provider account identified', {
+      deps.logger.info('connect callback: provider account identified', {
         ...ids,
         id_token_signature: signature,
       });
     }
-    await importCredentials({ ...rt, random: rt.refresh.random, ...historyOf(rt) }, integration, key, {
+    await importCredentials({ ...deps, random: deps.refresh.random }, integration, key, {
       accessToken: tokens.accessToken,
       // An answer without a refresh token keeps a stored one that is still good.
       ...(tokens.refreshToken === null ? {} : { refreshToken: tokens.refreshToken }),
@@ -239,7 +229,7 @@ async function complete(deps: ApiDeps, session: ConnectSession, query: CallbackQ
   } catch (error) {
     if (isServiceError(error, 'account_mismatch')) {
       // The grant just issued is dropped (never stored); the stored one is untouched.
-      rt.logger.warn('connect callback: another provider account authorized; refused', ids);
+      deps.logger.warn('connect callback: another provider account authorized; refused', ids);
       return { error: 'account_mismatch' };
     }
     logFailure(deps, 'connect callback: could not complete', error, ids);
@@ -249,19 +239,8 @@ async function complete(deps: ApiDeps, session: ConnectSession, query: CallbackQ
   }
 }
 
-const jwksTransports = new Map<boolean, HttpTransport>();
-/** One SSRF-guarded transport per process for discovery and JWKS reads (kept warm like the token endpoint's). */
-function jwksTransport(policy: { allowPrivate: boolean }): HttpTransport {
-  let transport = jwksTransports.get(policy.allowPrivate);
-  if (transport === undefined) {
-    transport = createHttpTransport(policy);
-    jwksTransports.set(policy.allowPrivate, transport);
-  }
-  return transport;
-}
-
 /** api.md: the redirect URI registered with providers. */
-function callbackUri(config: Config): string {
+function callbackUri(config: ApiDeps['config']): string {
   if (config.publicUrl === undefined) {
     throw new ApiError(500, 'internal_error', 'PUBLIC_URL is not configured; the connect flow needs it');
   }
@@ -269,7 +248,7 @@ function callbackUri(config: Config): string {
 }
 
 /** Absolute http(s), https only unless private URLs are allowed; no credentials or fragment (RFC 6749 §3.1.2). */
-function checkRedirectUri(value: string, config: Config): string {
+function checkRedirectUri(value: string, config: ApiDeps['config']): string {
   const problem = (message: string) =>
     invalidRequest('invalid redirect_uri', [{ path: 'body.redirect_uri', message }]);
   let url: URL;
@@ -288,7 +267,7 @@ function checkRedirectUri(value: string, config: Config): string {
 
 function logFailure(deps: ApiDeps, message: string, error: unknown, ids: Record<string, string> = {}): void {
   // Names and codes only: an error's message or cause could quote provider text.
-  deps.rt.logger.error(message, {
+  deps.logger.error(message, {
     ...ids,
     error: error instanceof Error ? error.name : 'unknown',
     ...(isServiceError(error) ? { code: error.code } : {}),

@@ -1,7 +1,6 @@
 import pLimit from 'p-limit';
 import type { ResolvedIntegration } from '../../domain/integration';
 import { importCredentials } from '../../refresh/import-credentials';
-import type { Runtime } from '../../runtime';
 import type { ApiDeps } from '../deps';
 import { type ApiError, toApiError } from '../errors';
 import { credentialsOf } from '../import-body';
@@ -49,16 +48,16 @@ export const connectionBatchRoutes: readonly AnyRoute<ApiDeps>[] = [
       200: { description: 'One result per item, in order', schema: connectionBatchOutputSchema },
       ...errorResponses(404, 503),
     },
-    handle: async ({ deps: { rt }, params, body }) => {
-      const integration = await resolvedIntegrationOrNotFound(rt, params.integration_id);
-      const items = await importAll(rt, integration, body.items);
+    handle: async ({ deps, params, body }) => {
+      const integration = await resolvedIntegrationOrNotFound(deps, params.integration_id);
+      const items = await importAll(deps, integration, body.items);
       return { status: 200, body: { items } };
     },
   }),
 ];
 
 async function importAll(
-  rt: Runtime,
+  deps: ApiDeps,
   integration: ResolvedIntegration,
   items: readonly unknown[],
 ): Promise<ItemResult[]> {
@@ -90,7 +89,7 @@ async function importAll(
   await Promise.all(
     [...chains.values()].map((chain) =>
       limit(async () => {
-        for (const { index, item } of chain) results[index] = await importOne(rt, integration, item);
+        for (const { index, item } of chain) results[index] = await importOne(deps, integration, item);
       }),
     ),
   );
@@ -98,7 +97,7 @@ async function importAll(
 }
 
 async function importOne(
-  rt: Runtime,
+  deps: ApiDeps,
   integration: ResolvedIntegration,
   item: ConnectionBatchItem,
 ): Promise<ItemResult> {
@@ -106,12 +105,12 @@ async function importOne(
   const key = { integrationId: integration.integrationId, connectionId };
   try {
     // The single import's steps, in its order: placeholders, then the import use case.
-    await checkImportPlaceholders(rt.store, integration, key, body.metadata);
+    await checkImportPlaceholders(deps.store, integration, key, body.metadata);
     const { connection, created } = await importCredentials(
-      rt.refresh,
+      deps.refresh,
       integration,
       key,
-      credentialsOf(body, rt.clock.now()),
+      credentialsOf(body, deps.clock.now()),
     );
     return {
       connection_id: connectionId,

@@ -1,11 +1,11 @@
 import type { ConnectionKey } from '../../domain/ids';
+import { InvalidCursorError } from '../../errors';
+import type { ConnectionPage, ConnectionPageRequest } from '../../ports/listing';
 import { revivable } from '../../refresh/decide';
 import { importCredentials } from '../../refresh/import-credentials';
 import { refreshConnection } from '../../refresh/refresh-connection';
-import { listConnections } from '../../store/listing';
-import { decodeCursor, encodeCursor } from '../cursor';
 import type { ApiDeps } from '../deps';
-import { ApiError, notFound } from '../errors';
+import { ApiError, invalidRequest, notFound } from '../errors';
 import { credentialsOf } from '../import-body';
 import { resolvedIntegrationOrNotFound } from '../integration-lookup';
 import { checkImportPlaceholders } from '../placeholders';
@@ -47,14 +47,14 @@ export const connectionRoutes: readonly AnyRoute<ApiDeps>[] = [
       // 503 refresh_in_progress: a refresh in flight held the connection past the import's wait.
       ...errorResponses(404, 503),
     },
-    handle: async ({ deps: { rt }, params, body }) => {
-      const integration = await resolvedIntegrationOrNotFound(rt, params.integration_id);
-      await checkImportPlaceholders(rt.store, integration, keyOf(params), body.metadata);
+    handle: async ({ deps, params, body }) => {
+      const integration = await resolvedIntegrationOrNotFound(deps, params.integration_id);
+      await checkImportPlaceholders(deps.store, integration, keyOf(params), body.metadata);
       const { connection, created } = await importCredentials(
-        rt.refresh,
+        deps.refresh,
         integration,
         keyOf(params),
-        credentialsOf(body, rt.clock.now()),
+        credentialsOf(body, deps.clock.now()),
       );
       return { status: created ? 201 : 200, body: connectionView(connection) };
     },
@@ -68,8 +68,8 @@ export const connectionRoutes: readonly AnyRoute<ApiDeps>[] = [
     auth: 'tokens:read',
     params: connectionParamsSchema,
     responses: { 200: viewBody, ...errorResponses(404) },
-    handle: async ({ deps: { rt }, params }) => {
-      const connection = await rt.store.get(keyOf(params));
+    handle: async ({ deps, params }) => {
+      const connection = await deps.store.get(keyOf(params));
       if (connection === null) throw notFound(`connection ${params.integration_id}/${params.connection_id}`);
       return { status: 200, body: connectionView(connection) };
     },
@@ -83,12 +83,12 @@ export const connectionRoutes: readonly AnyRoute<ApiDeps>[] = [
     auth: 'admin',
     params: connectionParamsSchema,
     responses: { 204: { description: 'Deleted' }, ...errorResponses(404) },
-    handle: async ({ deps: { rt }, params }) => {
+    handle: async ({ deps, params }) => {
       const key = keyOf(params);
-      if ((await rt.store.get(key)) === null)
+      if ((await deps.store.get(key)) === null)
         throw notFound(`connection ${params.integration_id}/${params.connection_id}`);
       // An in-flight refresh cannot resurrect it: its commit is conditioned on the item's version.
-      await rt.store.delete(key);
+      await deps.store.delete(key);
       return { status: 204 };
     },
   }),
@@ -103,23 +103,21 @@ export const connectionRoutes: readonly AnyRoute<ApiDeps>[] = [
     responses: {
       200: { description: 'One page of connections', schema: connectionListSchema },
     },
-    handle: async ({ deps: { rt }, query }) => {
-      const startAfter =
-        query.cursor === undefined ? undefined : decodeCursor(query.cursor, query.integration_id);
-      const page = await listConnections(rt.dynamo, rt.config.tableName, {
+    handle: async ({ deps, query }) => {
+      const page = await listingPage(deps, {
         integrationId: query.integration_id,
         status: query.status,
         ...(query.reauth_due_before === undefined
           ? {}
           : { reauthDueBefore: Date.parse(query.reauth_due_before) }),
         limit: query.limit,
-        startAfter,
+        cursor: query.cursor,
       });
       return {
         status: 200,
         body: {
           items: page.items.map(connectionView),
-          next_cursor: page.next === null ? null : encodeCursor(page.next),
+          next_cursor: page.next,
         },
       };
     },
@@ -133,12 +131,12 @@ export const connectionRoutes: readonly AnyRoute<ApiDeps>[] = [
     auth: 'admin',
     params: connectionParamsSchema,
     responses: { 200: viewBody, ...errorResponses(404, 424, 502, 503) },
-    handle: async ({ deps: { rt }, params, remainingTimeMs }) => {
-      const result = await refreshConnection(rt.refresh, keyOf(params), {
+    handle: async ({ deps, params, remainingTimeMs }) => {
+      const result = await refreshConnection(deps.refresh, keyOf(params), {
         trigger: 'forced',
         remainingTimeMs,
       });
-      if (isUnusable(result)) throw refreshError(result, rt.clock.now());
+      if (isUnusable(result)) throw refreshError(result, deps.clock.now());
       return { status: 200, body: connectionView(result.connection) };
     },
   }),
@@ -156,9 +154,9 @@ export const connectionRoutes: readonly AnyRoute<ApiDeps>[] = [
     auth: 'admin',
     params: connectionParamsSchema,
     responses: { 200: viewBody, ...errorResponses(404, 409, 424, 502, 503) },
-    handle: async ({ deps: { rt }, params, remainingTimeMs }) => {
+    handle: async ({ deps, params, remainingTimeMs }) => {
       const key = keyOf(params);
-      const current = await rt.store.get(key);
+      const current = await deps.store.get(key);
       if (current === null) throw notFound(`connection ${params.integration_id}/${params.connection_id}`);
       if (current.status === 'needs_reauth' && !revivable(current, { trigger: 'forced', revive: true })) {
         throw new ApiError(
@@ -170,14 +168,26 @@ export const connectionRoutes: readonly AnyRoute<ApiDeps>[] = [
           { connection: connectionView(current) },
         );
       }
-      const result = await refreshConnection(rt.refresh, key, {
+      const result = await refreshConnection(deps.refresh, key, {
         trigger: 'forced',
         revive: true,
         snapshot: current,
         remainingTimeMs,
       });
-      if (isUnusable(result)) throw refreshError(result, rt.clock.now());
+      if (isUnusable(result)) throw refreshError(result, deps.clock.now());
       return { status: 200, body: connectionView(result.connection) };
     },
   }),
 ];
+
+/** A page of the listing; a cursor the listing did not hand out is the caller's mistake (400). */
+async function listingPage(deps: ApiDeps, request: ConnectionPageRequest): Promise<ConnectionPage> {
+  try {
+    return await deps.listing.page(request);
+  } catch (error) {
+    if (error instanceof InvalidCursorError) {
+      throw invalidRequest('invalid query', [{ path: 'query.cursor', message: error.message }]);
+    }
+    throw error;
+  }
+}

@@ -3,8 +3,7 @@ import type { LastError } from '../../domain/errors';
 import { DEFAULT_REAUTH_LEAD_SECONDS } from '../../domain/integration';
 import { type Attempt, decodeAttempts } from '../../history/ring';
 import { isoTime } from '../../policy/limits';
-import { readHealthRows } from '../../store/health';
-import { DEFAULT_HISTORY_RETENTION_MS, type HistoryItem } from '../../store/history';
+import { DEFAULT_HISTORY_RETENTION_MS, type HistoryItem } from '../../ports/history';
 import type { ApiDeps } from '../deps';
 import { invalidRequest, notFound } from '../errors';
 import { resolvedIntegrationOrNotFound } from '../integration-lookup';
@@ -46,13 +45,13 @@ export const historyRoutes: readonly AnyRoute<ApiDeps>[] = [
       200: { description: 'One page of history', schema: historyPageSchema },
       ...errorResponses(404),
     },
-    handle: async ({ deps: { rt }, params, query }) => {
+    handle: async ({ deps, params, query }) => {
       const key = { integrationId: params.integration_id, connectionId: params.connection_id };
-      const connection = await rt.store.get(key);
+      const connection = await deps.store.get(key);
       if (connection === null) throw notFound(`connection ${params.integration_id}/${params.connection_id}`);
       const before = query.cursor === undefined ? null : decodeHistoryCursor(query.cursor);
-      const now = rt.clock.now();
-      const oldest = now - (rt.history?.retentionMs ?? DEFAULT_HISTORY_RETENTION_MS);
+      const now = deps.clock.now();
+      const oldest = now - (deps.history?.retentionMs ?? DEFAULT_HISTORY_RETENTION_MS);
       const keep = (e: Entry) => e.at >= oldest && (before === null || less(e, before));
 
       // The ring's attempts are the newest; stored items are read newest first until a page is full.
@@ -62,10 +61,10 @@ export const historyRoutes: readonly AnyRoute<ApiDeps>[] = [
       const failures = new Set<number>();
       const reads = new Map<string, Entry>();
       let threshold = Number.NEGATIVE_INFINITY;
-      if (rt.history !== undefined) {
+      if (deps.history !== undefined) {
         let beforeSk = before === null ? undefined : `${pad(before.t + 1)}`;
         for (let page = 0; page < 10; page++) {
-          const out = await rt.history.page(key, Math.min(200, query.limit + 20), beforeSk);
+          const out = await deps.history.page(key, Math.min(200, query.limit + 20), beforeSk);
           for (const item of out.items) {
             if (item.kind === 'F') failures.add(item.at);
             if (item.kind === 'R') {
@@ -84,7 +83,7 @@ export const historyRoutes: readonly AnyRoute<ApiDeps>[] = [
         }
       }
       // Reads counted in this process and not yet written (visible at once here, elsewhere within a minute).
-      for (const { day, count } of rt.tokenReads?.unflushed(key) ?? []) {
+      for (const { day, count } of deps.tokenReads?.unflushed(key) ?? []) {
         const current = reads.get(day);
         reads.set(
           day,
@@ -121,13 +120,13 @@ export const historyRoutes: readonly AnyRoute<ApiDeps>[] = [
       200: { description: 'The integration’s health', schema: integrationHealthSchema },
       ...errorResponses(404),
     },
-    handle: async ({ deps: { rt }, params }) => {
-      const integration = await resolvedIntegrationOrNotFound(rt, params.integration_id);
-      const now = rt.clock.now();
+    handle: async ({ deps, params }) => {
+      const integration = await resolvedIntegrationOrNotFound(deps, params.integration_id);
+      const now = deps.clock.now();
       const lead = (integration.refresh.reauthLeadSeconds ?? DEFAULT_REAUTH_LEAD_SECONDS) * 1000;
       const [{ rows, truncated }, failures] = await Promise.all([
-        readHealthRows(rt.dynamo, rt.config.tableName, params.integration_id),
-        rt.history?.failureCounts(params.integration_id, now - DAY_MS) ?? Promise.resolve({}),
+        deps.health.rows(params.integration_id),
+        deps.history?.failureCounts(params.integration_id, now - DAY_MS) ?? Promise.resolve({}),
       ]);
       const connections = { active: 0, failing: 0, needs_reauth: 0 };
       let next: number | null = null;

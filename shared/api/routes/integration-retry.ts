@@ -1,5 +1,4 @@
 import { retryHeldConnections } from '../../refresh/retry-held';
-import { listConnections } from '../../store/listing';
 import type { ApiDeps } from '../deps';
 import { notFound } from '../errors';
 import { type AnyRoute, type RouteDef, route } from '../route';
@@ -21,19 +20,18 @@ export async function retryIntegrationConnections(
   integrationId: string,
   remainingTimeMs: () => number,
 ): Promise<{ retried: number; complete: boolean }> {
-  const { rt } = deps;
   let retried = 0;
-  let startAfter: Parameters<typeof listConnections>[2]['startAfter'];
+  let cursor: string | undefined;
   for (;;) {
-    const page = await listConnections(rt.dynamo, rt.config.tableName, {
+    const page = await deps.listing.page({
       integrationId,
       limit: 500,
-      startAfter,
+      cursor,
     });
-    retried += await retryHeldConnections(rt, page.items);
+    retried += await retryHeldConnections(deps, page.items);
     if (page.next === null) return { retried, complete: true };
     if (remainingTimeMs() < RESERVE_MS) return { retried, complete: false };
-    startAfter = page.next;
+    cursor = page.next;
   }
 }
 
@@ -55,7 +53,7 @@ export const integrationRetryRoutes: readonly AnyRoute<ApiDeps>[] = [
       ...errorResponses(404),
     },
     handle: async ({ deps, params, remainingTimeMs }) => {
-      if ((await deps.rt.integrationStore.get(params.integration_id)) === null)
+      if ((await deps.integrationStore.get(params.integration_id)) === null)
         throw notFound(`integration ${params.integration_id}`);
       return {
         status: 200,

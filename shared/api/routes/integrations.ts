@@ -1,12 +1,10 @@
 import pLimit from 'p-limit';
 import { isServiceError } from '../../errors';
-import { assertUrlAllowed } from '../../net/ssrf';
 import { placeholdersOf, placeholderValueProblem } from '../../oauth/placeholders';
+import { assertUrlAllowed } from '../../policy/ssrf';
 import { PROVIDERS } from '../../providers/catalogue';
 import type { IntegrationConfig } from '../../providers/resolve';
 import { saveIntegration } from '../../refresh/save-integration';
-import type { Runtime } from '../../runtime';
-import { listIntegrationIds } from '../../store/listing';
 import type { ApiDeps } from '../deps';
 import { ApiError, invalidRequest, notFound, type ValidationProblem } from '../errors';
 import { type AnyRoute, type RouteDef, route } from '../route';
@@ -41,15 +39,14 @@ export const integrationRoutes: readonly AnyRoute<ApiDeps>[] = [
       },
     },
     handle: async ({ deps, params, body, remainingTimeMs }) => {
-      const { rt } = deps;
       const id = params.integration_id;
       const { client_secret: clientSecret, ...config } = body;
-      assertUrlsAllowed(rt, config);
+      assertUrlsAllowed(deps, config);
       assertUrlParamsValid(config);
-      const existing = await rt.integrationStore.get(id);
+      const existing = await deps.integrationStore.get(id);
       if (existing !== null) {
         const changed = grantBindingChanges(existing.config, config);
-        if (changed.length > 0 && (await rt.integrationStore.hasConnections(id))) {
+        if (changed.length > 0 && (await deps.integrationStore.hasConnections(id))) {
           throw new ApiError(
             409,
             'conflict',
@@ -60,7 +57,7 @@ export const integrationRoutes: readonly AnyRoute<ApiDeps>[] = [
           );
         }
       }
-      const { created, integration } = await saveIntegration(rt, id, config, clientSecret);
+      const { created, integration } = await saveIntegration(deps, id, config, clientSecret);
       // New client credentials may be the fix for connections a misconfiguration holds: bring them
       // back now rather than at their next backoff (they never needed their users).
       if (!created && clientSecret !== undefined)
@@ -80,8 +77,8 @@ export const integrationRoutes: readonly AnyRoute<ApiDeps>[] = [
       200: { description: 'The integration', schema: integrationSchema },
       ...errorResponses(404),
     },
-    handle: async ({ deps: { rt }, params }) => {
-      const stored = await rt.integrationStore.get(params.integration_id);
+    handle: async ({ deps, params }) => {
+      const stored = await deps.integrationStore.get(params.integration_id);
       if (stored === null) throw notFound(`integration ${params.integration_id}`);
       return { status: 200, body: integrationView(stored) };
     },
@@ -96,11 +93,11 @@ export const integrationRoutes: readonly AnyRoute<ApiDeps>[] = [
     responses: {
       200: { description: 'All integrations', schema: integrationListSchema },
     },
-    handle: async ({ deps: { rt } }) => {
-      const ids = await listIntegrationIds(rt.dynamo, rt.config.tableName);
+    handle: async ({ deps }) => {
+      const ids = await deps.integrationStore.listIds();
       // Each through the store's own (consistent) read and decoding; a bounded fan-out.
       const limit = pLimit(16);
-      const stored = await Promise.all(ids.map((id) => limit(() => rt.integrationStore.get(id))));
+      const stored = await Promise.all(ids.map((id) => limit(() => deps.integrationStore.get(id))));
       const items = stored.flatMap((s) => (s === null ? [] : [integrationView(s)]));
       return { status: 200, body: { items } };
     },
@@ -117,13 +114,13 @@ export const integrationRoutes: readonly AnyRoute<ApiDeps>[] = [
       204: { description: 'Deleted' },
       ...errorResponses(404, 409),
     },
-    handle: async ({ deps: { rt }, params }) => {
+    handle: async ({ deps, params }) => {
       const id = params.integration_id;
-      if (await rt.integrationStore.hasConnections(id)) {
+      if (await deps.integrationStore.hasConnections(id)) {
         throw new ApiError(409, 'conflict', `integration ${id} still has connections; delete them first`);
       }
-      const deleted = await rt.integrationStore.delete(id);
-      rt.integrations.invalidate(id);
+      const deleted = await deps.integrationStore.delete(id);
+      deps.integrations.invalidate(id);
       if (!deleted) throw notFound(`integration ${id}`);
       return { status: 204 };
     },
@@ -185,14 +182,14 @@ const URL_FIELDS = ['token_url', 'authorization_url', 'webhook_url'] as const;
  * Catalogue defaults are not checked: they are ours.
  * @throws ApiError 400 `invalid_request` naming each refused field
  */
-function assertUrlsAllowed(rt: Runtime, config: IntegrationConfig): void {
+function assertUrlsAllowed(deps: Pick<ApiDeps, 'config'>, config: IntegrationConfig): void {
   const problems: ValidationProblem[] = [];
   for (const field of URL_FIELDS) {
     const value = config[field];
     if (value === undefined) continue;
     try {
       assertUrlAllowed(value.replace(/\{[A-Za-z_][A-Za-z0-9_]*\}/g, 'x'), {
-        allowPrivate: rt.config.allowPrivateUrls,
+        allowPrivate: deps.config.allowPrivateUrls,
       });
     } catch (error) {
       if (!isServiceError(error)) throw error;

@@ -31,7 +31,7 @@ export const metaRoutes = (all: () => readonly AnyRoute<ApiDeps>[]) => [
     handle: async ({ deps }) => {
       // Built once per process: the route table and PUBLIC_URL do not change while it runs.
       built ??= buildOpenApiDocument(all(), {
-        serverUrl: deps.rt.config.publicUrl,
+        serverUrl: deps.config.publicUrl,
         version: API_DOCUMENT_VERSION,
       });
       return { status: 200, body: built };

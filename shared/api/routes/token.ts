@@ -4,7 +4,6 @@ import { isStillValid, shouldRefresh } from '../../policy/should-refresh';
 import type { StoredConnection } from '../../ports/store';
 import { refreshConnection } from '../../refresh/refresh-connection';
 import { decryptSecrets } from '../../refresh/secrets';
-import type { Runtime } from '../../runtime';
 import type { ApiDeps } from '../deps';
 import { notFound } from '../errors';
 import { isUnusable, reauthRequired, refreshError, type UnusableResult } from '../refresh-errors';
@@ -35,25 +34,25 @@ export const tokenRoutes: readonly AnyRoute<ApiDeps>[] = [
       200: { description: 'An access token (never a refresh token)', schema: accessTokenSchema },
       ...errorResponses(404, 424, 502, 503),
     },
-    handle: async ({ deps: { rt }, params, query, remainingTimeMs }) => {
+    handle: async ({ deps, params, query, remainingTimeMs }) => {
       const key = { integrationId: params.integration_id, connectionId: params.connection_id };
       const minValiditySeconds = query.min_validity_seconds;
       const force = query.force_refresh === 'true';
-      const current = await rt.store.get(key);
+      const current = await deps.store.get(key);
       if (current === null) throw notFound(`connection ${connectionKeyString(key)}`);
       if (current.status === 'needs_reauth') throw reauthRequired(current);
       // api.md v1.1 history: counted in memory, written at most once a minute (no I/O here).
-      rt.tokenReads?.record(key);
+      deps.tokenReads?.record(key);
       const verdict = shouldRefresh({
-        now: rt.clock.now(),
+        now: deps.clock.now(),
         expiresAt: current.accessTokenExpiresAt,
         nextRefreshAt: current.nextRefreshAt,
         minValiditySeconds,
         force,
       });
-      if (!verdict.refresh) return ok(current, await decryptSecrets(rt.keyring, current), current.status);
+      if (!verdict.refresh) return ok(current, await decryptSecrets(deps.keyring, current), current.status);
 
-      const result = await refreshConnection(rt.refresh, key, {
+      const result = await refreshConnection(deps.refresh, key, {
         trigger: force ? 'forced' : 'on_demand',
         minValiditySeconds,
         observedGeneration: current.credentialGeneration,
@@ -62,11 +61,11 @@ export const tokenRoutes: readonly AnyRoute<ApiDeps>[] = [
       });
       if (result.outcome === 'refreshed')
         return ok(result.connection, result.secrets, result.connection.status);
-      if (isUnusable(result)) return serveWhileValid(rt, result);
+      if (isUnusable(result)) return serveWhileValid(deps, result);
       // A sibling's new token, or one still fresh enough: the freshest there is.
       const { connection } = result;
       if (connection.status === 'needs_reauth') throw reauthRequired(connection);
-      return ok(connection, await decryptSecrets(rt.keyring, connection), connection.status);
+      return ok(connection, await decryptSecrets(deps.keyring, connection), connection.status);
     },
   }),
 ];
@@ -76,15 +75,15 @@ export const tokenRoutes: readonly AnyRoute<ApiDeps>[] = [
  * still served, marked `"status": "failing"` (reliability.md promise 16); otherwise the error of
  * {@link refreshError} (424, 502 or 503 with Retry-After).
  */
-async function serveWhileValid(rt: Runtime, result: UnusableResult) {
-  const now = rt.clock.now();
+async function serveWhileValid(deps: ApiDeps, result: UnusableResult) {
+  const now = deps.clock.now();
   if (result.outcome === 'failed' || result.outcome === 'backing_off') {
     const { connection } = result;
     const transient =
       connection.status !== 'needs_reauth' &&
       !(result.outcome === 'failed' && result.failure.code === 'revoked');
     if (transient && isStillValid(connection.accessTokenExpiresAt, now, 0)) {
-      return ok(connection, await decryptSecrets(rt.keyring, connection), 'failing');
+      return ok(connection, await decryptSecrets(deps.keyring, connection), 'failing');
     }
   }
   throw refreshError(result, now);

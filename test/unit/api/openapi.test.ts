@@ -181,7 +181,7 @@ describe('GET /v1/openapi.json', () => {
   it('serves the document to any key, tokens:read included', async () => {
     const key = 'ork_openapi-test-reader-key';
     rememberSecret(key);
-    const deps = { rt: { config: { publicUrl: 'https://api.example' } } } as unknown as ApiDeps;
+    const deps = { config: { publicUrl: 'https://api.example' } } as unknown as ApiDeps;
     const router = createRouter({
       routes,
       deps,

@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
-import type { Principal } from '../../../shared/api/principal';
 import { route } from '../../../shared/api/route';
 import { type ApiRequest, createRouter, MAX_BODY_BYTES } from '../../../shared/api/router';
+import type { Principal } from '../../../shared/domain/principal';
 import type { Logger } from '../../../shared/ports/logger';
 import { rememberSecret } from '../../support/secrets';
 

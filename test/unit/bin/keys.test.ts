@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type KeyAdmin, runKeys, type TargetProbe, table, targetFromEnv } from '../../../bin/keys';
+import type { ApiKeyRecord } from '../../../shared/domain/api-keys';
 import { NotFoundError, ServiceError } from '../../../shared/errors';
-import type { ApiKeyRecord } from '../../../shared/store/api-keys';
 import { rememberSecret } from '../../support/secrets';
 
 const KEY = 'ork_cli-test-key-0000000000000001';

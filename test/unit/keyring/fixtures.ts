@@ -12,11 +12,11 @@ import {
 } from '@aws-sdk/client-kms';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'vitest';
+import { KMS_ENCRYPTION_CONTEXT } from '../../../shared/adapters/aws/kms';
 import { ServiceError, type ServiceErrorCode } from '../../../shared/errors';
 import type { DataKey } from '../../../shared/keyring/data-key-cache';
 import { KEY_PROVIDER } from '../../../shared/keyring/envelope';
 import type { DataKeyProvider } from '../../../shared/keyring/envelope-keyring';
-import { KMS_ENCRYPTION_CONTEXT } from '../../../shared/keyring/kms';
 import type { EncryptionContext } from '../../../shared/ports/keyring';
 
 export const KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';

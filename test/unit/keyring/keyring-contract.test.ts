@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createKmsKeyring } from '../../../shared/keyring/kms';
-import { createLocalKeyring } from '../../../shared/keyring/local';
+import { createKmsKeyring } from '../../../shared/adapters/aws/kms';
+import { createLocalKeyring } from '../../../shared/adapters/local/keyring';
 import type { Keyring } from '../../../shared/ports/keyring';
 import {
   aContext,

@@ -8,8 +8,8 @@ import {
 } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { createKmsKeyring, KMS_ENCRYPTION_CONTEXT } from '../../../shared/adapters/aws/kms';
 import type { ServiceErrorCode } from '../../../shared/errors';
-import { createKmsKeyring, KMS_ENCRYPTION_CONTEXT } from '../../../shared/keyring/kms';
 import { aContext, expectServiceError, installFakeKms, KEY_ARN, manualClock, utf8 } from './fixtures';
 
 const kms = mockClient(KMSClient);

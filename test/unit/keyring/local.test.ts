@@ -3,7 +3,11 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLocalKeyring, loadOrCreateMasterKey, MASTER_KEY_FILE } from '../../../shared/keyring/local';
+import {
+  createLocalKeyring,
+  loadOrCreateMasterKey,
+  MASTER_KEY_FILE,
+} from '../../../shared/adapters/local/keyring';
 import { aContext, expectServiceError, utf8 } from './fixtures';
 
 let root: string;

@@ -3,10 +3,10 @@ import { inspect } from 'node:util';
 import { DecryptCommand, GenerateDataKeyCommand, KMSClient, KMSServiceException } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { createKmsKeyring } from '../../../shared/adapters/aws/kms';
+import { LocalDataKeyProvider, loadOrCreateMasterKey } from '../../../shared/adapters/local/keyring';
 import type { DataKey } from '../../../shared/keyring/data-key-cache';
 import { EnvelopeKeyring } from '../../../shared/keyring/envelope-keyring';
-import { createKmsKeyring } from '../../../shared/keyring/kms';
-import { LocalDataKeyProvider, loadOrCreateMasterKey } from '../../../shared/keyring/local';
 import { aContext, envelopeLayout, flipByte, installFakeKms, KEY_ARN, utf8 } from './fixtures';
 
 const kms = mockClient(KMSClient);

@@ -3,13 +3,13 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, LookupFunction, Socket } from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpTransport } from '../../../shared/adapters/http/transport';
 import {
-  createHttpTransport,
   type HttpRequestInit,
   type HttpTransport,
   HttpTransportError,
   type SendState,
-} from '../../../shared/net/http';
+} from '../../../shared/ports/http';
 import { TLS_CERT, TLS_KEY } from '../../support/tls';
 import { aClosedPort } from '../oauth/fixtures';
 

@@ -1,15 +1,16 @@
 import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, createServer as createTcpServer, type LookupFunction } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTokenClient } from '../../../shared/adapters/http/token-client';
+import { createHttpTransport } from '../../../shared/adapters/http/transport';
 import type { ResolvedIntegration } from '../../../shared/domain/integration';
-import { createHttpTransport, type HttpTransport } from '../../../shared/net/http';
-import { createTokenClient } from '../../../shared/oauth/client';
 import type {
   RefreshFailure,
   RefreshGrantInput,
   RefreshOutcome,
   TokenSet,
 } from '../../../shared/oauth/types';
+import type { HttpTransport } from '../../../shared/ports/http';
 import { TLS_CERT, TLS_KEY } from '../../support/tls';
 import {
   aClosedPort,

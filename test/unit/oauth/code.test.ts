@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTokenEndpoint } from '../../../shared/adapters/http/token-client';
 import { isServiceError } from '../../../shared/errors';
-import { createTokenEndpoint } from '../../../shared/oauth/client';
 import {
   buildAuthorizationUrl,
   buildCodeRequest,

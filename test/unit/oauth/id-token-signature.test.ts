@@ -1,7 +1,7 @@
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { HttpTransport } from '../../../shared/net/http';
 import { checkIdTokenSignature, clearJwksCache } from '../../../shared/oauth/id-token-signature';
+import type { HttpTransport } from '../../../shared/ports/http';
 
 const ISS = 'https://accounts.example';
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');

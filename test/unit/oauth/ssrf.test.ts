@@ -1,14 +1,15 @@
 import type { LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpTransport } from '../../../shared/adapters/http/transport';
 import { isServiceError } from '../../../shared/errors';
-import { createHttpTransport, type HttpRequestInit } from '../../../shared/net/http';
 import {
   assertUrlAllowed,
   guardLookup,
   isBlockedAddress,
   literalAddressRefusal,
-} from '../../../shared/net/ssrf';
+} from '../../../shared/policy/ssrf';
+import type { HttpRequestInit } from '../../../shared/ports/http';
 import { type FakeProvider, startFakeProvider } from './fixtures';
 
 function thrown(fn: () => unknown): unknown {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { createLocalKeyring } from '../../../shared/adapters/local/keyring';
 import type { TokenSecrets } from '../../../shared/domain/connection';
-import { createLocalKeyring } from '../../../shared/keyring/local';
 import type { StoredConnection } from '../../../shared/ports/store';
 import { decryptSecrets, encodeSecrets, tokensContext } from '../../../shared/refresh/secrets';
 

@@ -3,7 +3,7 @@ import {
   ProvisionedThroughputExceededException,
 } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { storeCall } from '../../../shared/store/sdk-errors';
+import { storeCall } from '../../../shared/adapters/aws/dynamodb/sdk-errors';
 
 const named = (name: string) => Object.assign(new Error(`${name} from DynamoDB`), { name });
 

@@ -1,0 +1,51 @@
+import { type Config, loadConfig } from '../../shared/config/config';
+import { RefreshLimiter, type RefreshRecordDeps } from '../../shared/pipeline/refresher';
+import {
+  type BaseOverrides,
+  createBase,
+  createRefreshDeps,
+  createSqs,
+  perContainer,
+  type SdkClients,
+  webhookPublisher,
+} from '../compose';
+
+export interface RefresherRoot extends RefreshRecordDeps {
+  /** This root's SDK clients (instrumentation). */
+  readonly clients: SdkClients;
+  dispose(): void;
+}
+
+/**
+ * The refresher's composition root. The limiter bounds refreshes per process, so it belongs to the
+ * root (one per Lambda container, a new one whenever the local runtime or a test builds a root).
+ */
+export async function createRefresherRoot(
+  config: Config,
+  overrides: BaseOverrides = {},
+): Promise<RefresherRoot> {
+  const base = await createBase(config, overrides);
+  const sqs = createSqs(config);
+  return {
+    refresh: createRefreshDeps({
+      ...base,
+      publisher: webhookPublisher(config, sqs),
+      providerTimeoutMs: config.providerTimeoutMs,
+      allowPrivateUrls: config.allowPrivateUrls,
+    }),
+    limiter: new RefreshLimiter({
+      concurrency: config.refreshConcurrency,
+      perIntegration: config.integrationConcurrency,
+    }),
+    logger: base.logger,
+    metrics: base.metrics,
+    clients: { dynamo: base.dynamo, sqs },
+    dispose: () => {
+      base.dispose();
+      sqs.destroy();
+    },
+  };
+}
+
+/** This container's root, built on the first batch from the environment. */
+export const refresherRoot = perContainer(() => createRefresherRoot(loadConfig()));
