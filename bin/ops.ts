@@ -26,9 +26,9 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { API_KEY_FILE } from '../infra/local/config';
 import { RUNTIME_URL_FILE } from '../infra/local/runtime-url';
 import { STACK_OUTPUTS } from '../infra/outputs';
+import { DynamoApiKeyStore } from '../shared/adapters/aws/dynamodb/api-keys';
 import { ApiClientError } from '../shared/api/client';
 import { systemClock } from '../shared/ports/clock';
-import { DynamoApiKeyStore } from '../shared/store/api-keys';
 import { apiKeyAdmin, type KeyAdmin, openStore, runKeys, targetFromEnv } from './keys';
 import {
   type AwsClients,
@@ -39,6 +39,7 @@ import {
   resolvedRegion,
   stackOutputs,
 } from './ops/aws';
+import type { CliIo } from './ops/cli';
 import { OpsError } from './ops/errors';
 import { fromNango } from './ops/from-nango';
 import { ImportError, runImport } from './ops/import';
@@ -57,11 +58,7 @@ import {
   showConnection,
 } from './ops/operate';
 
-/** Where the CLI writes: stdout for results, stderr for progress and problems. */
-export interface CliIo {
-  out(line: string): void;
-  err(line: string): void;
-}
+export type { CliIo } from './ops/cli';
 
 export interface OpsContext {
   readonly io: CliIo;

@@ -4,7 +4,6 @@
  * Nothing printed here ever holds a token, secret or key: connection views and history carry none,
  * and dead letters are shown by their identifiers only.
  */
-import type { CliIo } from '../ops';
 import { textTable } from '../text-table';
 import {
   type ApiTarget,
@@ -34,6 +33,7 @@ import {
   awsWaitForMove,
   resolvedRegion,
 } from './aws';
+import type { CliIo } from './cli';
 import { OpsError } from './errors';
 
 // ---- connections ------------------------------------------------------------------------------
