@@ -24,7 +24,7 @@ import type { MetricsSink } from '../shared/ports/metrics';
 import type { ConnectionStore } from '../shared/ports/store';
 import type { Failpoints } from '../shared/refresh/failpoints';
 import { CachedIntegrationSource } from '../shared/refresh/integration-source';
-import { leaseMsFor, parseRefreshOptions, type RefreshOptions } from '../shared/refresh/options';
+import { leaseMsFor, parseRefreshOptions } from '../shared/refresh/options';
 import { SingleFlight } from '../shared/refresh/single-flight';
 import type { RefreshDeps, RefreshResult } from '../shared/refresh/types';
 
@@ -49,10 +49,8 @@ export interface Base {
   readonly logger: Logger;
   readonly metrics: MetricsSink;
   readonly dynamo: DynamoDBClient;
-  readonly keyring: Keyring;
   readonly store: DynamoConnectionStore;
   readonly integrationStore: DynamoIntegrationStore;
-  readonly integrations: CachedIntegrationSource;
   readonly history: DynamoHistoryStore;
   dispose(): void;
 }
@@ -61,7 +59,7 @@ export interface BaseOverrides {
   readonly clock?: Clock;
 }
 
-export async function createBase(config: Config, overrides: BaseOverrides = {}): Promise<Base> {
+export function createBase(config: Config, overrides: BaseOverrides = {}): Base {
   const clock = overrides.clock ?? systemClock;
   const dynamo = new DynamoDBClient({
     region: config.awsRegion,
@@ -69,18 +67,14 @@ export async function createBase(config: Config, overrides: BaseOverrides = {}):
       ? {}
       : { endpoint: config.dynamodbEndpoint, credentials: localCredentials }),
   });
-  const keyring = await createKeyring(config);
-  const integrationStore = new DynamoIntegrationStore(dynamo, config.tableName);
   return {
     config,
     clock,
     logger: createLogger({ serviceName: config.serviceName, level: config.logLevel }),
     metrics: createMetrics({ namespace: config.metricsNamespace, serviceName: config.serviceName }),
     dynamo,
-    keyring,
     store: new DynamoConnectionStore(dynamo, { tableName: config.tableName, dueShards: config.dueShards }),
-    integrationStore,
-    integrations: new CachedIntegrationSource(integrationStore, keyring, clock),
+    integrationStore: new DynamoIntegrationStore(dynamo, config.tableName),
     history: new DynamoHistoryStore(dynamo, {
       tableName: config.tableName,
       retentionMs: config.historyRetentionDays * 86_400_000,
@@ -89,7 +83,23 @@ export async function createBase(config: Config, overrides: BaseOverrides = {}):
   };
 }
 
-/** KMS on AWS (`KMS_KEY_ID`); locally a keyring on the master key (`MASTER_KEY` or `${DATA_DIR}/master.key`). */
+/** What the functions that touch secrets add: the keyring and integrations with their client secrets. */
+export interface Secrets {
+  readonly keyring: Keyring;
+  readonly integrations: CachedIntegrationSource;
+}
+
+/**
+ * The keyring (KMS on AWS, `KMS_KEY_ID`; locally the master key, `MASTER_KEY` or
+ * `${DATA_DIR}/master.key`) and the integration source that decrypts client secrets with it.
+ * Only the api and refresher roots build it: the scheduler and the webhook sender hold no secrets
+ * of connections, and their bundles carry no KMS client.
+ */
+export async function createSecrets(config: Config, base: Base): Promise<Secrets> {
+  const keyring = await createKeyring(config);
+  return { keyring, integrations: new CachedIntegrationSource(base.integrationStore, keyring, base.clock) };
+}
+
 async function createKeyring(config: Config): Promise<Keyring> {
   if (config.kmsKeyId !== undefined) {
     return createKmsKeyring(new KMSClient({ region: config.awsRegion }), config.kmsKeyId);
@@ -116,6 +126,9 @@ export function webhookPublisher(config: Config, sqs: SQSClient): EventPublisher
   return new SqsEventPublisher(sqs, config.webhookQueueUrl);
 }
 
+/** Timing overrides as `parseRefreshOptions` takes them (tests). */
+type RefreshOptionsInput = NonNullable<Parameters<typeof parseRefreshOptions>[0]>;
+
 /** The ports and settings a refresh needs; everything else has a production default. */
 export interface RefreshParts {
   readonly store: ConnectionStore;
@@ -127,7 +140,7 @@ export interface RefreshParts {
   readonly history?: HistoryRecorder;
   readonly providerTimeoutMs: number;
   /** Overrides of the timing derived from `providerTimeoutMs` (tests). */
-  readonly options?: Partial<RefreshOptions>;
+  readonly options?: RefreshOptionsInput;
   readonly tokenClient?: TokenClient;
   readonly allowPrivateUrls?: boolean;
   readonly owner?: string;

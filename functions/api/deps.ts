@@ -11,6 +11,7 @@ import {
   type BaseOverrides,
   createBase,
   createRefreshDeps,
+  createSecrets,
   createSqs,
   perContainer,
   type SdkClients,
@@ -26,9 +27,11 @@ export interface ApiRoot extends ApiDeps {
 
 /** The api function's composition root: the API's ports on the adapters `config` selects. */
 export async function createApiRoot(config: Config, overrides: BaseOverrides = {}): Promise<ApiRoot> {
-  const base = await createBase(config, overrides);
+  const base = createBase(config, overrides);
+  const secrets = await createSecrets(config, base);
   const sqs = createSqs(config);
-  const { clock, logger, keyring, store, integrationStore, integrations, history } = base;
+  const { clock, logger, store, integrationStore, history } = base;
+  const { keyring, integrations } = secrets;
   const publisher = webhookPublisher(config, sqs);
   const tokenReads = new TokenReadCounter(history, clock, logger);
   // While the process lives, pending token-read counts are written within a minute.
@@ -49,6 +52,7 @@ export async function createApiRoot(config: Config, overrides: BaseOverrides = {
     tokenReads,
     refresh: createRefreshDeps({
       ...base,
+      ...secrets,
       publisher,
       history,
       providerTimeoutMs: config.providerTimeoutMs,

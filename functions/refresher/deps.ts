@@ -4,6 +4,7 @@ import {
   type BaseOverrides,
   createBase,
   createRefreshDeps,
+  createSecrets,
   createSqs,
   perContainer,
   type SdkClients,
@@ -24,11 +25,13 @@ export async function createRefresherRoot(
   config: Config,
   overrides: BaseOverrides = {},
 ): Promise<RefresherRoot> {
-  const base = await createBase(config, overrides);
+  const base = createBase(config, overrides);
+  const secrets = await createSecrets(config, base);
   const sqs = createSqs(config);
   return {
     refresh: createRefreshDeps({
       ...base,
+      ...secrets,
       publisher: webhookPublisher(config, sqs),
       providerTimeoutMs: config.providerTimeoutMs,
       allowPrivateUrls: config.allowPrivateUrls,

@@ -25,7 +25,7 @@ export async function createSchedulerRoot(
   config: Config,
   overrides: BaseOverrides = {},
 ): Promise<SchedulerRoot> {
-  const base = await createBase(config, overrides);
+  const base = createBase(config, overrides);
   const sqs = createSqs(config);
   return {
     scan: {

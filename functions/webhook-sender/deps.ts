@@ -22,7 +22,7 @@ export async function createWebhookSenderRoot(
   config: Config,
   overrides: BaseOverrides & { readonly secrets?: SecretSource } = {},
 ): Promise<WebhookSenderRoot> {
-  const base = await createBase(config, overrides);
+  const base = createBase(config, overrides);
   const sqs = createSqs(config);
   const { clock, logger } = base;
   const keys = new WebhookKeyCache(config, {

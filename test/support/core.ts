@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createRefreshDeps } from '../../functions/compose';
 import { DynamoConnectionStore } from '../../shared/adapters/aws/dynamodb/connections';
 import { DynamoIntegrationStore } from '../../shared/adapters/aws/dynamodb/integrations';
 import { createTokenClient } from '../../shared/adapters/http/token-client';
@@ -14,11 +15,10 @@ import type { IntegrationConfig } from '../../shared/providers/resolve';
 import type { Failpoints } from '../../shared/refresh/failpoints';
 import { type CredentialsInput, importCredentials } from '../../shared/refresh/import-credentials';
 import { CachedIntegrationSource } from '../../shared/refresh/integration-source';
-import { parseRefreshOptions } from '../../shared/refresh/options';
+import type { parseRefreshOptions } from '../../shared/refresh/options';
 import { refreshConnection } from '../../shared/refresh/refresh-connection';
 import { saveIntegration } from '../../shared/refresh/save-integration';
-import { SingleFlight } from '../../shared/refresh/single-flight';
-import type { RefreshDeps, RefreshRequest, RefreshResult } from '../../shared/refresh/types';
+import type { RefreshDeps, RefreshRequest } from '../../shared/refresh/types';
 import type { TestDynamo } from './dynamo';
 import { rememberSecret } from './secrets';
 
@@ -62,25 +62,21 @@ export function createCore(opts: CoreOptions) {
   const integrations = new CachedIntegrationSource(integrationStore, keyring, clock);
   const publisher = opts.publisher ?? new RecordingPublisher();
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'WARN' });
-  const deps: RefreshDeps = {
+  // The same assembly as the functions' roots, with test timing (short provider timeout and lease).
+  const deps: RefreshDeps = createRefreshDeps({
     store,
     integrations,
     keyring,
-    tokenClient: opts.tokenClient ?? createTokenClient({ allowPrivateUrls: true }),
     publisher,
     clock,
-    random: opts.random ?? Math.random,
     logger,
-    options: parseRefreshOptions({
-      providerTimeoutMs: 2_000,
-      commitBudgetMs: 1_000,
-      leaseMs: 8_000,
-      ...opts.options,
-    }),
+    tokenClient: opts.tokenClient ?? createTokenClient({ allowPrivateUrls: true }),
+    random: opts.random ?? Math.random,
+    providerTimeoutMs: opts.options?.providerTimeoutMs ?? 2_000,
+    options: { commitBudgetMs: 1_000, leaseMs: 8_000, ...opts.options },
     owner: opts.owner ?? `test-${randomBytes(4).toString('hex')}`,
-    flights: new SingleFlight<RefreshResult>(),
     ...(opts.failpoints === undefined ? {} : { failpoints: opts.failpoints }),
-  };
+  });
   return {
     deps,
     store,

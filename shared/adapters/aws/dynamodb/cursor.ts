@@ -26,7 +26,11 @@ const cursorContext = (integrationId: string | undefined): EncryptionContext => 
  * the key of another kind of item (an API key's digest, a connect session's state), and a cursor
  * of one listing cannot be replayed against another.
  */
-export async function sealCursor(keyring: Keyring, key: PageKey, integrationId: string | undefined): Promise<string> {
+export async function sealCursor(
+  keyring: Keyring,
+  key: PageKey,
+  integrationId: string | undefined,
+): Promise<string> {
   const plaintext = new TextEncoder().encode(JSON.stringify([key.pk, key.sk]));
   const sealed = await keyring.encrypt(plaintext, cursorContext(integrationId));
   return Buffer.from(sealed).toString('base64url');

@@ -4,10 +4,10 @@ import {
   QueryCommand,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
+import type { Keyring } from '../../../ports/keyring';
 import type { ConnectionListing, ConnectionPage, ConnectionPageRequest } from '../../../ports/listing';
 import type { StoredConnection } from '../../../ports/store';
 import { A, decodeConnection } from './codec';
-import type { Keyring } from '../../../ports/keyring';
 import { openCursor, type PageKey, sealCursor } from './cursor';
 import { ExpressionBuilder, n, s } from './expression';
 import { storeCall } from './sdk-errors';
