@@ -1,9 +1,8 @@
 import { NotFoundError } from '../errors';
 import type { Clock } from '../ports/clock';
-import type { IntegrationCredentials, IntegrationSource } from '../ports/integrations';
+import type { IntegrationCredentials, IntegrationSource, IntegrationStore } from '../ports/integrations';
 import type { EncryptionContext, Keyring } from '../ports/keyring';
 import { resolveIntegration } from '../providers/resolve';
-import type { DynamoIntegrationStore } from '../store/integrations';
 
 export const clientSecretContext = (integrationId: string): EncryptionContext => ({
   integration_id: integrationId,
@@ -19,7 +18,7 @@ export class CachedIntegrationSource implements IntegrationSource {
   private readonly cache = new Map<string, { at: number; value: Promise<IntegrationCredentials> }>();
 
   constructor(
-    private readonly store: Pick<DynamoIntegrationStore, 'get'>,
+    private readonly store: Pick<IntegrationStore, 'get'>,
     private readonly keyring: Keyring,
     private readonly clock: Clock,
     private readonly ttlMs = 30_000,

@@ -1,12 +1,12 @@
 import type { Clock } from '../ports/clock';
+import type { IntegrationSource, IntegrationStore, StoredIntegration } from '../ports/integrations';
 import type { Keyring } from '../ports/keyring';
 import type { IntegrationConfig } from '../providers/resolve';
-import type { DynamoIntegrationStore, StoredIntegration } from '../store/integrations';
-import { type CachedIntegrationSource, clientSecretContext } from './integration-source';
+import { clientSecretContext } from './integration-source';
 
 export interface SaveIntegrationDeps {
-  readonly integrationStore: Pick<DynamoIntegrationStore, 'get' | 'put'>;
-  readonly integrations: Pick<CachedIntegrationSource, 'invalidate'>;
+  readonly integrationStore: Pick<IntegrationStore, 'get' | 'put'>;
+  readonly integrations: Pick<IntegrationSource, 'invalidate'>;
   readonly keyring: Keyring;
   readonly clock: Pick<Clock, 'now'>;
 }
