@@ -330,7 +330,7 @@ export async function openStore(target: Exclude<KeyStoreTarget, { kind: 'unusabl
   if (target.kind === 'dynamodb') {
     const client = new DynamoDBClient({
       ...(target.region === undefined ? {} : { region: target.region }),
-      // A local endpoint (dynalite) wants no real credentials, as in shared/runtime.ts.
+      // A local endpoint (dynalite) wants no real credentials, as in functions/compose.ts.
       ...(target.endpoint === undefined
         ? {}
         : { endpoint: target.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
