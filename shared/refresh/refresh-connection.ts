@@ -1,9 +1,9 @@
 import { type ConnectionKey, connectionKeyString } from '../domain/ids';
-import { LeaseHeldError, NotFoundError, ServiceError } from '../errors';
-import type { StoredConnection } from '../ports/store';
+import { NotFoundError, ServiceError } from '../errors';
 import { decide } from './decide';
+import { withLease } from './lease';
 import type { RefreshDeps, RefreshRequest, RefreshResult } from './types';
-import { underLease } from './under-lease';
+import { refreshLeased } from './under-lease';
 
 /**
  * Refreshes one connection's tokens, rotation-safe (design.md invariants 1–6):
@@ -32,18 +32,10 @@ async function runFlight(
 ): Promise<RefreshResult> {
   const { store, clock, options } = deps;
   if (request.trigger === 'scheduled') {
-    let leased: StoredConnection;
-    try {
-      leased = await store.acquireLease(key, {
-        owner: deps.owner,
-        now: clock.now(),
-        leaseMs: options.leaseMs,
-      });
-    } catch (error) {
-      if (error instanceof LeaseHeldError) return { outcome: 'lease_held' };
-      throw error;
-    }
-    return underLease(deps, leased, request, leased.credentialGeneration);
+    const result = await withLease(deps, key, (leased, fence) =>
+      refreshLeased(deps, leased, fence, request, leased.credentialGeneration),
+    );
+    return result ?? { outcome: 'lease_held' };
   }
 
   const initial = request.snapshot ?? (await store.get(key));
@@ -54,16 +46,10 @@ async function runFlight(
 
   const deadline = clock.now() + options.waitForLeaseMs;
   for (;;) {
-    try {
-      const leased = await store.acquireLease(key, {
-        owner: deps.owner,
-        now: clock.now(),
-        leaseMs: options.leaseMs,
-      });
-      return await underLease(deps, leased, request, baseline);
-    } catch (error) {
-      if (!(error instanceof LeaseHeldError)) throw error;
-    }
+    const result = await withLease(deps, key, (leased, fence) =>
+      refreshLeased(deps, leased, fence, request, baseline),
+    );
+    if (result !== null) return result;
     // Another worker is refreshing: wait for its result rather than racing it.
     for (;;) {
       if (clock.now() >= deadline) {

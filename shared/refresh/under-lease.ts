@@ -2,13 +2,15 @@ import { randomBytes } from 'node:crypto';
 import type { TokenSecrets } from '../domain/connection';
 import { connectionKeyString } from '../domain/ids';
 import { isServiceError, ServiceError, StaleFenceError } from '../errors';
-import { type Attempt, appendAttempt } from '../history/ring';
+import { appendAttempt } from '../history/ring';
+import { type Attempt } from '../domain/attempt';
 import type { RefreshOutcome } from '../oauth/types';
 import type { HistoryRecorder } from '../ports/history';
 import type { IntegrationCredentials } from '../ports/integrations';
 import type { Sealer } from '../ports/keyring';
-import { type ConnectionPatch, type Fence, fenceOf, type StoredConnection } from '../ports/store';
+import type { ConnectionPatch, Fence, StoredConnection } from '../ports/store';
 import { decide } from './decide';
+import type { LeaseWork } from './lease';
 import { workUnderLeaseMs } from './options';
 import { publishOutbox } from './outbox';
 import { decryptSecrets, encodeSecrets, tokensContext } from './secrets';
@@ -16,60 +18,30 @@ import { expiredWithoutRefreshTokenPatch, failurePatch, successPatch, toLastErro
 import type { RefreshDeps, RefreshRequest, RefreshResult } from './types';
 
 /**
- * The part of a refresh that runs under the lease (design.md invariants 3–6): decide again on the
- * state the lease returned, check the time budget, get everything the commit will need, call the
- * provider, then ONE fenced commit of the outcome and the publish of its events.
+ * The refresh of a connection this worker has just leased (design.md invariants 3–6): decide
+ * again on the state the lease returned, check the time budget, get everything the commit will
+ * need, call the provider, then ONE fenced commit of the outcome and the publish of its events.
+ * The lease itself is taken and given back around it (./lease `withLease`); `leaseEnded` says
+ * when a commit took it back.
  *
  * Between the provider's answer and the commit only pure code runs (reliability.md promise 21):
  * the integration, the decrypted secrets and a data key reserved for sealing the new tokens are in
  * hand before the refresh token is presented, so a KMS throttle, a cold key cache or an integration
  * read can no longer fail after a strict provider has rotated the token.
  *
- * The lease is given back on every path that does not commit (one `finally`), unless the process
- * dies, in which case it expires.
+ * @throws ServiceError `insufficient_time`, `lease_expired` (before any provider call),
+ *   `keyring_unavailable`, `decrypt_failed`, `store_unavailable`; NotFoundError (no such
+ *   integration); StaleFenceError (the lease was lost: nothing was overwritten).
  */
-export async function underLease(
-  deps: RefreshDeps,
-  leased: StoredConnection,
-  request: RefreshRequest,
-  baselineGeneration: number,
-): Promise<RefreshResult> {
-  const fence = fenceOf(leased);
-  let released = false;
-  try {
-    const result = await refreshUnderLease(deps, leased, fence, request, baselineGeneration);
-    // A commit took the lease back; a result without a commit did not.
-    released = result.committed;
-    return result.result;
-  } finally {
-    if (!released) {
-      await deps.store.releaseLease(leased, fence).catch((error: unknown) => {
-        // The lease expires by itself; nothing is lost.
-        deps.logger.warn('lease release failed', {
-          integration_id: leased.integrationId,
-          connection_id: leased.connectionId,
-          error: error instanceof Error ? error.name : 'unknown',
-        });
-      });
-    }
-  }
-}
-
-interface LeaseOutcome {
-  readonly result: RefreshResult;
-  /** True when a fenced commit was written (it released the lease). */
-  readonly committed: boolean;
-}
-
-async function refreshUnderLease(
+export async function refreshLeased(
   deps: RefreshDeps,
   leased: StoredConnection,
   fence: Fence,
   request: RefreshRequest,
   baselineGeneration: number,
-): Promise<LeaseOutcome> {
+): Promise<LeaseWork<RefreshResult>> {
   const decided = decide(deps, leased, request, baselineGeneration);
-  if (decided !== null) return { result: decided, committed: false };
+  if (decided !== null) return { value: decided, leaseEnded: false };
   await deps.failpoints?.('after_lease');
   if (request.remainingTimeMs !== undefined && request.remainingTimeMs() < workUnderLeaseMs(deps.options)) {
     throw new ServiceError(
@@ -105,7 +77,7 @@ async function presentAndCommit(
   credentials: IntegrationCredentials,
   refreshToken: string,
   sealer: Sealer,
-): Promise<LeaseOutcome> {
+): Promise<LeaseWork<RefreshResult>> {
   const { clock, logger } = deps;
   const { integration } = credentials;
   const commitId = randomBytes(9).toString('base64url');
@@ -161,7 +133,7 @@ async function presentAndCommit(
     });
     await publishOutbox(deps, committed);
     await recordHistory(deps, leased, (h) => h.attempts(leased, ring.spilled), ring.spilled.length > 0);
-    return { result: { outcome: 'refreshed', connection: committed, secrets: next }, committed: true };
+    return { value: { outcome: 'refreshed', connection: committed, secrets: next }, leaseEnded: true };
   }
 
   const { failure } = outcome;
@@ -172,7 +144,7 @@ async function presentAndCommit(
     const current = await deps.store.get(leased);
     if (current !== null && current.credentialGeneration !== leased.credentialGeneration) {
       logger.info('invalid_grant after a sibling rotated the token: treated as success', fields);
-      return { result: { outcome: 'refreshed_by_sibling', connection: current }, committed: false };
+      return { value: { outcome: 'refreshed_by_sibling', connection: current }, leaseEnded: false };
     }
   }
   const attempt = attemptOf(request, 'failed', failure.code, started, now);
@@ -194,7 +166,7 @@ async function presentAndCommit(
   // Failures are recorded in full (their error), beside the compact entry in the ring.
   await recordHistory(deps, leased, (h) => h.failure(leased, attempt, toLastError(failure, now)), true);
   await recordHistory(deps, leased, (h) => h.attempts(leased, ring.spilled), ring.spilled.length > 0);
-  return { result: { outcome: 'failed', connection: committed, failure }, committed: true };
+  return { value: { outcome: 'failed', connection: committed, failure }, leaseEnded: true };
 }
 
 function attemptOf(
@@ -243,7 +215,7 @@ async function expireWithoutRefreshToken(
   fence: Fence,
   request: RefreshRequest,
   settings: Parameters<typeof expiredWithoutRefreshTokenPatch>[1]['settings'],
-): Promise<LeaseOutcome> {
+): Promise<LeaseWork<RefreshResult>> {
   const now = deps.clock.now();
   const commitId = randomBytes(9).toString('base64url');
   const patch = {
@@ -264,7 +236,7 @@ async function expireWithoutRefreshToken(
       : request.trigger === 'forced'
         ? { outcome: 'no_refresh_token', connection: committed }
         : { outcome: 'not_needed', connection: committed };
-  return { result, committed: true };
+  return { value: result, leaseEnded: true };
 }
 
 /**
