@@ -26,7 +26,6 @@ const CORE = ['^shared/domain/', '^shared/ports/', '^shared/policy/', '^shared/e
  * Core files that today import a type from a model library, and the files they import it from:
  *   shared/domain/integration.ts  -> shared/providers/schema.ts  (clientAuthSchema, expiryFallbackSchema)
  *   shared/ports/integrations.ts  -> shared/providers/resolve.ts (IntegrationConfig)
- *   shared/ports/history.ts       -> shared/history/ring.ts      (Attempt)
  * These are model types (a resolved integration, one history entry) that belong in shared/domain;
  * until they move there, core may import exactly these files, and types only (see core-is-pure).
  * Remove an entry once its type has moved; do not add new ones.
@@ -34,12 +33,10 @@ const CORE = ['^shared/domain/', '^shared/ports/', '^shared/policy/', '^shared/e
 const CORE_TYPE_IMPORTERS = [
   '^shared/domain/integration\\.ts$',
   '^shared/ports/integrations\\.ts$',
-  '^shared/ports/history\\.ts$',
 ];
 const MODEL_TYPE_SOURCES = [
   '^shared/providers/schema\\.ts$',
   '^shared/providers/resolve\\.ts$',
-  '^shared/history/ring\\.ts$',
 ];
 
 /** The use-case folders (webhooks' signing and retry are model code, see WEBHOOK_MODELS). */

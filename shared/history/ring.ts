@@ -1,4 +1,5 @@
-import { type RefreshErrorCode, refreshErrorCodeSchema } from '../domain/errors';
+import type { Attempt, AttemptTrigger } from '../domain/attempt';
+import { refreshErrorCodeSchema } from '../domain/errors';
 
 /**
  * The compact ring of recent attempts a connection item carries (attribute `hr`), appended by the
@@ -12,19 +13,6 @@ import { type RefreshErrorCode, refreshErrorCodeSchema } from '../domain/errors'
  * outcome × error code, and the duration in ms (base 36). Pure; a malformed ring decodes to what
  * can be read (it is ours, but a history is never worth a failed refresh).
  */
-export type AttemptTrigger = 'scheduled' | 'on_demand' | 'forced';
-export type AttemptOutcome = 'refreshed' | 'failed' | 'not_needed';
-
-export interface Attempt {
-  /** Epoch ms, whole seconds. */
-  readonly at: number;
-  readonly trigger: AttemptTrigger;
-  readonly outcome: AttemptOutcome;
-  /** The failure's code (`failed` only). */
-  readonly code: RefreshErrorCode | null;
-  readonly durationMs: number;
-}
-
 /**
  * Sized for the write unit: five entries (≈39 bytes with the name) keep a Google-sized connection
  * (976 bytes while leased) under 1 KB, so lease and commit stay 1 write unit each; a spill every

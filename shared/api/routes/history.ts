@@ -1,7 +1,8 @@
 import * as z from 'zod';
+import type { Attempt } from '../../domain/attempt';
 import type { LastError } from '../../domain/errors';
 import { DEFAULT_REAUTH_LEAD_SECONDS } from '../../domain/integration';
-import { type Attempt, decodeAttempts } from '../../history/ring';
+import { decodeAttempts } from '../../history/ring';
 import { isoTime } from '../../policy/limits';
 import { DEFAULT_HISTORY_RETENTION_MS, type HistoryItem } from '../../ports/history';
 import type { ApiDeps } from '../deps';
