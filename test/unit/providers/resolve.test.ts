@@ -208,6 +208,20 @@ describe('resolveIntegration', () => {
     );
     expect(resolved.refresh.keepaliveSeconds).toBe(200_000);
   });
+
+  // The recorded answer for every catalogue provider given only its key (and a token URL where the
+  // catalogue has none): a change to any flat field of any entry shows up here, one line per provider.
+  it('resolves every catalogue provider to its recorded flat values', () => {
+    const lines = Object.keys(PROVIDERS).map((key) => {
+      const given = PROVIDERS[key]?.token_url === null ? { token_url: 'https://given.example/token' } : {};
+      const { integrationId, clientId, clientSecretCiphertext, ...flat } = resolveIntegration(
+        'int-1',
+        config({ provider: key, ...given }),
+      );
+      return `${key} ${JSON.stringify(flat)}`;
+    });
+    expect(lines.join('\n')).toMatchSnapshot();
+  });
 });
 
 describe('integrationConfigSchema', () => {
