@@ -22,23 +22,6 @@
 /** Core: depends on nothing else in the project. */
 const CORE = ['^shared/domain/', '^shared/ports/', '^shared/policy/', '^shared/errors\\.ts$'];
 
-/**
- * Core files that today import a type from a model library, and the files they import it from:
- *   shared/domain/integration.ts  -> shared/providers/schema.ts  (clientAuthSchema, expiryFallbackSchema)
- *   shared/ports/integrations.ts  -> shared/providers/resolve.ts (IntegrationConfig)
- * These are model types (a resolved integration, one history entry) that belong in shared/domain;
- * until they move there, core may import exactly these files, and types only (see core-is-pure).
- * Remove an entry once its type has moved; do not add new ones.
- */
-const CORE_TYPE_IMPORTERS = [
-  '^shared/domain/integration\\.ts$',
-  '^shared/ports/integrations\\.ts$',
-];
-const MODEL_TYPE_SOURCES = [
-  '^shared/providers/schema\\.ts$',
-  '^shared/providers/resolve\\.ts$',
-];
-
 /** The use-case folders (webhooks' signing and retry are model code, see WEBHOOK_MODELS). */
 const USE_CASES = [
   '^shared/refresh/',
@@ -81,35 +64,11 @@ module.exports = {
         'else builds on it, so it may import only other core modules, npm packages such as zod, and ' +
         'node builtins. If core needs something from a higher layer, that thing belongs in core ' +
         '(a type in shared/domain, an interface in shared/ports).',
-      from: { path: CORE, pathNot: CORE_TYPE_IMPORTERS },
+      from: { path: CORE },
       to: {
         pathNot: [...CORE, '^node_modules/'],
         dependencyTypesNot: ['core'],
       },
-    },
-    {
-      name: 'core-is-pure',
-      severity: 'error',
-      comment:
-        'The same rule for the three core files that still import a model type from a model library ' +
-        '(listed at CORE_TYPE_IMPORTERS at the top of this file): they may import only core, npm ' +
-        'packages, node builtins, and types (import type) from those model files. Move the type into ' +
-        'shared/domain rather than importing anything more.',
-      from: { path: CORE_TYPE_IMPORTERS },
-      to: {
-        pathNot: [...CORE, '^node_modules/', ...MODEL_TYPE_SOURCES],
-        dependencyTypesNot: ['core'],
-      },
-    },
-    {
-      name: 'core-is-pure',
-      severity: 'error',
-      comment:
-        'The three core files allowed a type from a model library (CORE_TYPE_IMPORTERS) may not import ' +
-        'its values: a value import runs that module when core loads. Use import type, or move the ' +
-        'value into core.',
-      from: { path: CORE_TYPE_IMPORTERS },
-      to: { path: MODEL_TYPE_SOURCES, dependencyTypesNot: ['type-only', 'type-import'] },
     },
     {
       name: 'shared-not-up',

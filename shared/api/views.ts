@@ -1,7 +1,8 @@
 import type { Connection } from '../domain/connection';
+import type { IntegrationConfig } from '../domain/integration';
 import { isoTime } from '../policy/limits';
 import type { StoredIntegration } from '../ports/integrations';
-import { type IntegrationConfig, integrationConfigSchema } from '../providers/resolve';
+import { integrationConfigSchema } from '../providers/resolve';
 import type { ConnectionView } from './schemas/connections';
 import type { IntegrationView } from './schemas/integrations';
 

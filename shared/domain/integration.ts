@@ -1,7 +1,20 @@
 import * as z from 'zod';
 import { MAX_REFRESH_TOKEN_LIFETIME_SECONDS } from '../policy/limits';
-import type { clientAuthSchema, expiryFallbackSchema } from '../providers/schema';
 import { idSchema } from './ids';
+
+/** How the client authenticates at the token endpoint (RFC 6749 §2.3.1). */
+export const clientAuthSchema = z.enum(['client_secret_basic', 'client_secret_post']);
+export type ClientAuth = z.infer<typeof clientAuthSchema>;
+
+/**
+ * What to do when a token response carries no expiry (`expires_in`/`expires_at`):
+ * - `jwt_exp_then_previous`: read the access token's JWT `exp`, else reuse the previous lifetime,
+ *   else the conservative default. Never "never refresh".
+ * - `non_expiring`: the provider's tokens do not expire (Notion, Intercom, classic GitHub apps);
+ *   the keep-alive still applies where the provider has a refresh token.
+ */
+export const expiryFallbackSchema = z.enum(['jwt_exp_then_previous', 'non_expiring']);
+export type ExpiryFallback = z.infer<typeof expiryFallbackSchema>;
 
 /** api.md v1.1: `refresh.reauth_lead_seconds` default (7 days). */
 export const DEFAULT_REAUTH_LEAD_SECONDS = 604_800;
@@ -75,6 +88,65 @@ export const DEFAULT_REFRESH_SETTINGS: RefreshSettings = {
   defaultLifetimeSeconds: 3_600,
 };
 
+const PLACEHOLDER = /\{[A-Za-z_][A-Za-z0-9_]*\}/g;
+
+/**
+ * A URL that may still hold `{placeholders}`. Only the shape is checked here (http or https, so
+ * local providers on loopback work); which hosts are allowed is the URL policy's decision.
+ */
+const templatedUrlSchema = z
+  .string()
+  .min(1)
+  .max(2_048)
+  .refine((value) => {
+    try {
+      const { protocol } = new URL(value.replace(PLACEHOLDER, 'x'));
+      return protocol === 'https:' || protocol === 'http:';
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL; {placeholders} are allowed');
+
+const stringMapSchema = z.record(z.string().min(1), z.string());
+
+/**
+ * An integration's configuration as the API receives (api.md `PUT /v1/integrations/{id}`, without
+ * `client_secret`) and the store keeps it, plus the extension `url_params` (values for `{tenant}`,
+ * `{subdomain}`, ...). The API layer extends it with `client_secret`.
+ *
+ * Field by field only: validate with `integrationConfigSchema` (shared/providers/resolve.ts), which
+ * adds the rules that need the provider catalogue (a known provider, a token URL where the catalogue
+ * has none).
+ */
+export const integrationConfigObjectSchema = z.object({
+  provider: z.string().min(1),
+  client_id: z.string().min(1).max(1_024),
+  token_url: templatedUrlSchema.optional(),
+  authorization_url: templatedUrlSchema.optional(),
+  scopes: z.array(z.string().min(1)).optional(),
+  authorization_params: stringMapSchema.optional(),
+  client_auth: clientAuthSchema.optional(),
+  refresh_params: stringMapSchema.optional(),
+  webhook_url: z.url({ protocol: /^https?$/ }).optional(),
+  refresh: refreshSettingsSchema.optional(),
+  url_params: stringMapSchema.optional(),
+  /** Overrides the catalogue's rotation behaviour (e.g. a `custom` provider known to rotate with a grace window). */
+  rotates_refresh_token: z.boolean().optional(),
+  /** Seconds the previous refresh token stays usable after a rotation (0 = strict). */
+  reuse_grace_seconds: z.number().int().min(0).max(31_536_000).nullable().optional(),
+  /**
+   * api.md v1.1: a reconnect through the connect flow may authorize a different provider account
+   * than the connection's `account_id` (default false: refused with `account_mismatch`).
+   */
+  allow_account_change: z
+    .boolean()
+    .optional()
+    .describe(
+      "A reconnect through the connect flow may authorize another provider account than the connection's account_id (default false: the callback answers status=error&error=account_mismatch and keeps the stored grant).",
+    ),
+});
+export type IntegrationConfig = z.infer<typeof integrationConfigObjectSchema>;
+
 /**
  * An integration after catalogue defaults and overrides are merged: everything the refresh core
  * needs, with the client secret still encrypted.
@@ -88,14 +160,14 @@ export interface ResolvedIntegration {
   /** Token URL, possibly with `{placeholders}` still to fill per connection. */
   readonly tokenUrl: string;
   readonly authorizationUrl: string | null;
-  readonly clientAuth: z.infer<typeof clientAuthSchema>;
+  readonly clientAuth: ClientAuth;
   readonly refreshParams: Readonly<Record<string, string>>;
   readonly urlParams: Readonly<Record<string, string>>;
   readonly scopes: readonly string[];
   readonly authorizationParams: Readonly<Record<string, string>>;
   readonly rotatesRefreshToken: boolean;
   readonly reuseGraceSeconds: number | null;
-  readonly expiryFallback: z.infer<typeof expiryFallbackSchema>;
+  readonly expiryFallback: ExpiryFallback;
   readonly errorsIn200Body: boolean;
   readonly tokenPath: string | null;
   readonly acceptJsonHeader: boolean;

@@ -1,5 +1,4 @@
-import type { ResolvedIntegration } from '../domain/integration';
-import type { IntegrationConfig } from '../providers/resolve';
+import type { IntegrationConfig, ResolvedIntegration } from '../domain/integration';
 
 /** An integration ready for a provider call: merged settings and the decrypted client secret. */
 export interface IntegrationCredentials {

@@ -1,16 +1,5 @@
 import * as z from 'zod';
-
-export const clientAuthSchema = z.enum(['client_secret_basic', 'client_secret_post']);
-export type ClientAuth = z.infer<typeof clientAuthSchema>;
-
-/**
- * What to do when a token response carries no expiry (`expires_in`/`expires_at`):
- * - `jwt_exp_then_previous`: read the access token's JWT `exp`, else reuse the previous lifetime,
- *   else the conservative default. Never "never refresh".
- * - `non_expiring`: the provider's tokens do not expire (Notion, Intercom, classic GitHub apps);
- *   the keep-alive still applies where the provider has a refresh token.
- */
-export const expiryFallbackSchema = z.enum(['jwt_exp_then_previous', 'non_expiring']);
+import { clientAuthSchema, expiryFallbackSchema } from '../domain/integration';
 
 /** A documentation page: https only. */
 export const sourceUrlSchema = z.url({ protocol: /^https$/ });

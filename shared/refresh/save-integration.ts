@@ -1,7 +1,7 @@
+import type { IntegrationConfig } from '../domain/integration';
 import type { Clock } from '../ports/clock';
 import type { IntegrationSource, IntegrationStore, StoredIntegration } from '../ports/integrations';
 import type { Keyring } from '../ports/keyring';
-import type { IntegrationConfig } from '../providers/resolve';
 import { clientSecretContext } from './integration-source';
 
 export interface SaveIntegrationDeps {

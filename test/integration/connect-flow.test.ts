@@ -6,7 +6,7 @@ import { DynamoConnectSessionStore } from '../../shared/adapters/aws/dynamodb/co
 import { createRouter } from '../../shared/api/router';
 import { routes } from '../../shared/api/routes';
 import type { ConnectionKey } from '../../shared/domain/ids';
-import type { IntegrationConfig } from '../../shared/providers/resolve';
+import type { IntegrationConfig } from '../../shared/domain/integration';
 import { importCredentials } from '../../shared/refresh/import-credentials';
 import { refreshConnection } from '../../shared/refresh/refresh-connection';
 import { saveIntegration } from '../../shared/refresh/save-integration';

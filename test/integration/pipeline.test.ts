@@ -12,7 +12,7 @@ import type { LocalRuntime } from '../../infra/local/runtime';
 import { A } from '../../shared/adapters/aws/dynamodb/codec';
 import { integrationPk } from '../../shared/adapters/aws/dynamodb/table';
 import type { ConnectionKey } from '../../shared/domain/ids';
-import type { IntegrationConfig } from '../../shared/providers/resolve';
+import type { IntegrationConfig } from '../../shared/domain/integration';
 import { importCredentials } from '../../shared/refresh/import-credentials';
 import { saveIntegration } from '../../shared/refresh/save-integration';
 import { startTestRuntime, type TestRuntime } from '../support/local';

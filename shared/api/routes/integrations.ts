@@ -1,9 +1,9 @@
 import pLimit from 'p-limit';
+import type { IntegrationConfig } from '../../domain/integration';
 import { isServiceError } from '../../errors';
 import { placeholdersOf, placeholderValueProblem } from '../../oauth/placeholders';
 import { assertUrlAllowed } from '../../policy/ssrf';
 import { PROVIDERS } from '../../providers/catalogue';
-import type { IntegrationConfig } from '../../providers/resolve';
 import { saveIntegration } from '../../refresh/save-integration';
 import type { ApiDeps } from '../deps';
 import { ApiError, invalidRequest, notFound, type ValidationProblem } from '../errors';

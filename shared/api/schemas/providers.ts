@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { BEHAVIOUR_NAMES, type BehaviourName, clientAuthSchema } from '../../providers/schema';
+import { clientAuthSchema } from '../../domain/integration';
+import { BEHAVIOUR_NAMES, type BehaviourName } from '../../providers/schema';
 
 const seconds = z.number().int().nonnegative();
 

@@ -10,8 +10,9 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
+import type { IntegrationConfig } from '../../../domain/integration';
 import type { IntegrationStore, StoredIntegration } from '../../../ports/integrations';
-import { type IntegrationConfig, integrationConfigSchema } from '../../../providers/resolve';
+import { integrationConfigSchema } from '../../../providers/resolve';
 import { ExpressionBuilder, jsonMap, s } from './expression';
 import { storeCall, storeError } from './sdk-errors';
 import { INTEGRATION_SK, integrationPk } from './table';
