@@ -90,3 +90,9 @@ export type RefreshResult =
   | { readonly outcome: 'needs_reauth'; readonly connection: StoredConnection }
   /** Scheduled trigger only: another worker holds the lease and is refreshing. */
   | { readonly outcome: 'lease_held' };
+
+/** Results that carry no token to hand out (./get-valid-token `failureOf` says why). */
+export type UnusableResult = Extract<
+  RefreshResult,
+  { outcome: 'failed' | 'backing_off' | 'needs_reauth' | 'lease_held' | 'no_refresh_token' }
+>;
