@@ -3,11 +3,9 @@
  * HTTP server and the real handlers) configured as on AWS where it matters for cost: the KMS keyring
  * (against a counting fake at the SDK boundary), INFO logs and EMF metrics on (captured and counted).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ApiRoot } from '../../functions/api/deps';
-import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime';
+import type { LocalRuntime } from '../../infra/local/runtime';
+import { startTestRuntime, type TestRuntime } from '../../test/support/local';
 import { DynamoCounter, type FakeKms, installFakeKms, SqsCounter } from './counters';
 import { sleep } from './stats';
 
@@ -29,18 +27,13 @@ export interface ServiceOptions {
 }
 
 export async function startService(options: ServiceOptions): Promise<Service> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'oauth-refresher-bench-'));
   const kms = installFakeKms();
-  let local: LocalRuntime | undefined;
+  let runtime: TestRuntime | undefined;
   try {
-    local = await startLocalRuntime({
-      port: 0,
-      dataDir,
-      persist: false,
-      // The bench triggers scans itself (runScanNow); the timer's first tick (1 s after start)
-      // finds nothing because nothing is seeded yet.
-      scanIntervalSeconds: 3600,
-      log: () => {},
+    // The bench triggers scans itself (runScanNow); the timer's first tick (1 s after start) finds
+    // nothing because nothing is seeded yet, and the next is an hour later.
+    runtime = await startTestRuntime({
+      name: 'oauth-refresher-bench',
       env: {
         KMS_KEY_ID: 'arn:aws:kms:us-east-1:000000000000:key/bench',
         LOG_LEVEL: 'INFO',
@@ -49,6 +42,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         INTEGRATION_CONCURRENCY: String(options.integrationConcurrency),
       },
     });
+    const { local } = runtime;
     // Let the timer's first tick (1 s after start) pass, so that every later scan is ours.
     await sleep(1_100);
     await local.runScanNow();
@@ -61,24 +55,22 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       sqs.attach(root.clients.sqs);
     }
     sqs.attach(local.sqs); // the pollers' client (ReceiveMessage, DeleteMessageBatch)
-    const started = local;
+    const started = runtime;
     return {
-      local: started,
+      local,
       rt,
       dynamo,
       sqs,
       kms,
-      api: new ApiCaller(started.url, started.apiKey),
+      api: new ApiCaller(local.url, local.apiKey),
       stop: async () => {
         await started.stop();
         kms.restore();
-        await rm(dataDir, { recursive: true, force: true });
       },
     };
   } catch (error) {
-    await local?.stop();
+    await runtime?.stop();
     kms.restore();
-    await rm(dataDir, { recursive: true, force: true });
     throw error;
   }
 }

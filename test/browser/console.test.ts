@@ -1,12 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiKeyDigest } from '../../infra/local/config';
 import { DEMO, startDemo } from '../../infra/local/demo';
-import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime';
+import type { LocalRuntime } from '../../infra/local/runtime';
+import { startTestRuntime, type TestRuntime } from '../support/local';
 import { rememberSecret } from '../support/secrets';
 import { HAVE_CHROMIUM, launchChromium, SKIP_NOTICE } from './chromium';
 
@@ -16,29 +14,20 @@ import { HAVE_CHROMIUM, launchChromium, SKIP_NOTICE } from './chromium';
 const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS; // a folder: write the README's screenshots there
 
 describe.skipIf(!HAVE_CHROMIUM)('operator console in headless Chromium', () => {
-  const adminKey = `ork_${randomBytes(24).toString('hex')}`;
   let readKey = '';
   let readKeyId = '';
+  let runtime: TestRuntime;
   let local: LocalRuntime;
+  let adminKey: string;
   let demo: { stop(): Promise<void> };
   let browser: Browser;
-  let dataDir: string;
   const demoLines: string[] = [];
   /** Console errors of every page (CSP violations show up here). */
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    rememberSecret(adminKey);
-    dataDir = await mkdtemp(join(tmpdir(), 'console-browser-'));
-    local = await startLocalRuntime({
-      port: 0,
-      dataDir,
-      persist: false,
-      scanIntervalSeconds: 1,
-      log: () => {},
-      env: { API_KEY: adminKey, ADMIN_API_KEY_SHA256: apiKeyDigest(adminKey), LOG_LEVEL: 'ERROR' },
-    });
-    rememberSecret(local.webhookSecret);
+    runtime = await startTestRuntime({ name: 'console-browser', scanIntervalSeconds: 1 });
+    ({ local, apiKey: adminKey } = runtime);
     demo = await startDemo(local, { revokeAfterMs: 0, log: (line) => demoLines.push(line) });
     const created = await api<{ api_key: string; key_id: string }>('POST', '/v1/api-keys', {
       name: 'viewer',
@@ -54,21 +43,13 @@ describe.skipIf(!HAVE_CHROMIUM)('operator console in headless Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await demo?.stop();
-    await local?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await runtime?.stop();
   });
 
   async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${local.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${adminKey}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status}`);
-    return (res.status === 204 ? undefined : await res.json()) as T;
+    const res = await runtime.api.request<T>(method, path, { body });
+    if (res.status < 200 || res.status > 299) throw new Error(`${method} ${path}: ${res.status}`);
+    return res.body;
   }
   const connection = (id: string) =>
     api<{ status: string; account_id: string | null }>('GET', `/v1/integrations/demo/connections/${id}`);
@@ -258,9 +239,7 @@ describe.skipIf(!HAVE_CHROMIUM)('operator console in headless Chromium', () => {
     await page.getByRole('button', { name: 'Delete…' }).click();
     await page.getByRole('button', { name: 'Delete for good' }).click();
     await page.getByText('Deleted erin.').waitFor();
-    const gone = await fetch(`${local.url}/v1/integrations/demo/connections/erin`, {
-      headers: { authorization: `Bearer ${adminKey}` },
-    });
+    const gone = await runtime.api.get(`/v1/integrations/demo/connections/erin`);
     expect(gone.status).toBe(404);
     await page.close();
   });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionView } from '../../shared/api/schemas/connections';
 import type { ConnectionBatchOutput } from '../../shared/api/schemas/connections-batch';
-import { type ApiRuntime, startApiRuntime } from '../support/api-client';
+import { startTestRuntime, type TestRuntime } from '../support/local';
 import { rememberSecret } from '../support/secrets';
 
 const BATCH = '/v1/integrations/crm/connections/batch';
@@ -25,10 +25,10 @@ const item = (id: string, extra: Record<string, unknown> = {}) => {
 
 // api.md v1.1 "POST /v1/integrations/{integration_id}/connections/batch", through the local runtime.
 describe('connections batch import API', () => {
-  let svc: ApiRuntime;
+  let svc: TestRuntime;
 
   beforeAll(async () => {
-    svc = await startApiRuntime();
+    svc = await startTestRuntime();
     rememberSecret('crm-client-secret');
     const res = await svc.api.put('/v1/integrations/crm', {
       provider: 'custom',

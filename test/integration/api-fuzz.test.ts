@@ -18,17 +18,17 @@ import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
+import { apiKeySha256, DynamoApiKeyStore } from '../../shared/adapters/aws/dynamodb/api-keys';
 import type { ApiDeps } from '../../shared/api/deps';
-import type { Principal } from '../../shared/api/principal';
 import type { AnyRoute } from '../../shared/api/route';
 import { type ApiRequest, createRouter } from '../../shared/api/router';
 import { routes } from '../../shared/api/routes';
 import type { ConnectionView } from '../../shared/api/schemas/connections';
 import { ID_PATTERN } from '../../shared/domain/ids';
+import type { Principal } from '../../shared/domain/principal';
 import { systemClock } from '../../shared/ports/clock';
 import { silentLogger } from '../../shared/ports/logger';
-import { apiKeySha256, DynamoApiKeyStore } from '../../shared/store/api-keys';
-import { type ApiRuntime, startApiRuntime } from '../support/api-client';
+import { startTestRuntime, type TestRuntime } from '../support/local';
 import { type OidcHarness, startOidcProvider } from '../support/oidc';
 import { rememberSecret } from '../support/secrets';
 
@@ -855,7 +855,7 @@ function stable(value: unknown): unknown {
 }
 
 /** Every item of the table: `pk|sk` → its exact attributes, serialized stably. */
-async function snapshot(svc: ApiRuntime): Promise<Map<string, string>> {
+async function snapshot(svc: TestRuntime): Promise<Map<string, string>> {
   const items = new Map<string, string>();
   let start: Record<string, AttributeValue> | undefined;
   do {
@@ -890,7 +890,7 @@ function difference(before: Map<string, string>, after: Map<string, string>) {
 // ---------------------------------------------------------------------------------------------
 
 describe('API fuzz: malformed requests never 5xx, never change data, never leak', () => {
-  let svc: ApiRuntime;
+  let svc: TestRuntime;
   let oidc: OidcHarness;
   let keys: Keys;
   /** Values no response may contain, with a label for the report. */
@@ -930,7 +930,7 @@ describe('API fuzz: malformed requests never 5xx, never change data, never leak'
       MASTER_KEY.toString('hex'),
       MASTER_KEY.toString('base64url'),
     );
-    svc = await startApiRuntime({ MASTER_KEY: MASTER_KEY.toString('base64') });
+    svc = await startTestRuntime({ env: { MASTER_KEY: MASTER_KEY.toString('base64') } });
     forbid('admin API key', svc.local.apiKey);
     forbid('webhook secret', svc.local.webhookSecret);
     oidc = await startOidcProvider({

@@ -3,16 +3,17 @@ import { timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { NotFoundError, ServiceError } from '../../shared/errors';
 import {
   apiKeySha256,
-  BOOTSTRAP_ADMIN_ID,
   DynamoApiKeyStore,
   LAST_USED_RESOLUTION_MS,
-} from '../../shared/store/api-keys';
-import { type ApiRuntime, problems, startApiRuntime } from '../support/api-client';
+} from '../../shared/adapters/aws/dynamodb/api-keys';
+import { BOOTSTRAP_ADMIN_ID } from '../../shared/domain/api-keys';
+import { NotFoundError, ServiceError } from '../../shared/errors';
+import { problems } from '../support/api-client';
 import { ManualClock } from '../support/clock';
 import { startTestDynalite, type TestDynamo } from '../support/dynamo';
+import { startTestRuntime, type TestRuntime } from '../support/local';
 import { rememberSecret } from '../support/secrets';
 
 describe('DynamoApiKeyStore', () => {
@@ -223,10 +224,10 @@ describe('DynamoApiKeyStore', () => {
 });
 
 describe('API keys over the API (/v1/api-keys)', () => {
-  let svc: ApiRuntime;
+  let svc: TestRuntime;
 
   beforeAll(async () => {
-    svc = await startApiRuntime();
+    svc = await startTestRuntime();
   }, 60_000);
   afterAll(async () => svc?.stop());
 
@@ -333,9 +334,9 @@ describe('API keys over the API (/v1/api-keys)', () => {
 });
 
 describe('npm run keys against a running service', () => {
-  let svc: ApiRuntime;
+  let svc: TestRuntime;
   beforeAll(async () => {
-    svc = await startApiRuntime();
+    svc = await startTestRuntime();
   }, 60_000);
   afterAll(async () => svc?.stop());
 

@@ -6,16 +6,16 @@ import {
   providerSchema,
 } from '../../shared/api/schemas/providers';
 import { PROVIDERS } from '../../shared/providers/catalogue';
-import { type ApiRuntime, startApiRuntime } from '../support/api-client';
+import { startTestRuntime, type TestRuntime } from '../support/local';
 
 // api.md "Additions (v1.1)": GET /v1/providers and GET /v1/providers/{provider}, through the real
 // local runtime (HTTP → API Gateway event → api function).
 describe('providers API', () => {
-  let svc: ApiRuntime;
+  let svc: TestRuntime;
   let readerKey: string;
 
   beforeAll(async () => {
-    svc = await startApiRuntime();
+    svc = await startTestRuntime();
     const created = await svc.api.post<{ api_key: string }>('/v1/api-keys', {
       body: { name: 'reader', scope: 'tokens:read' },
     });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiRuntime, startApiRuntime } from '../support/api-client';
+import { startTestRuntime, type TestRuntime } from '../support/local';
 
 const run = promisify(execFile);
 const repo = join(import.meta.dirname, '../..');
@@ -15,12 +15,12 @@ const repo = join(import.meta.dirname, '../..');
  * type-checked with strict settings and no skipLibCheck (its declarations must stand alone).
  */
 describe('the installable client package', () => {
-  let svc: ApiRuntime;
+  let svc: TestRuntime;
   let work: string;
   let project: string;
 
   beforeAll(async () => {
-    svc = await startApiRuntime();
+    svc = await startTestRuntime();
     work = await mkdtemp(join(tmpdir(), 'client-package-'));
     await run('npm', ['pack', './client', '--pack-destination', work, '--silent'], { cwd: repo });
     const tarball = (await readdir(work)).find((f) => f.endsWith('.tgz'));

@@ -62,7 +62,11 @@ describe('connect flow: account identity from a catalogue-defined field', () => 
   /** A session, then the browser back at the callback with a code (the provider's page is skipped). */
   async function connect(connectionId: string): Promise<URL> {
     const session = await runtime.api.post<{ state: string }>('/v1/connect-sessions', {
-      body: { integration_id: 'dropbox-test', connection_id: connectionId, redirect_uri: 'https://app.example/done' },
+      body: {
+        integration_id: 'dropbox-test',
+        connection_id: connectionId,
+        redirect_uri: 'https://app.example/done',
+      },
     });
     const { state } = session.body;
     const callback = await fetch(

@@ -6,8 +6,8 @@ import { checkIdTokenSignature } from '../../shared/oauth/id-token-signature';
 import type { IntegrationConfig } from '../../shared/providers/resolve';
 import { saveIntegration } from '../../shared/refresh/save-integration';
 import { decryptSecrets } from '../../shared/refresh/secrets';
-import { type OidcHarness, startOidcProvider } from '../support/oidc';
 import { startTestRuntime, type TestRuntime } from '../support/local';
+import { type OidcHarness, startOidcProvider } from '../support/oidc';
 import { rememberSecret } from '../support/secrets';
 
 // api.md v1.1 `account_id`: the provider account that authorized a connection is recorded at the

@@ -1,42 +1,26 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiKeyDigest } from '../../infra/local/config';
 import { DEMO, startDemo } from '../../infra/local/demo';
-import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime';
-import { rememberSecret } from '../support/secrets';
+import type { LocalRuntime } from '../../infra/local/runtime';
+import { startTestRuntime, type TestRuntime } from '../support/local';
 
 // `npm start -- --demo` tells the whole story: a grant breaks, the webhook arrives, the app prints
 // a reconnect link, the end user signs in at the demo provider's page and allows access, and the
 // connection is active again (with `connection.reauthorized`). The browser is played by fetch with
 // a cookie jar, submitting the provider's HTML forms.
 describe('demo: break, webhook, reconnect, recovered', () => {
-  const apiKey = `ork_${randomBytes(24).toString('hex')}`;
+  let runtime: TestRuntime;
   let local: LocalRuntime;
   let demo: { stop(): Promise<void> };
-  let dataDir: string;
   const lines: string[] = [];
 
   beforeAll(async () => {
-    rememberSecret(apiKey);
-    dataDir = await mkdtemp(join(tmpdir(), 'demo-reconnect-'));
-    local = await startLocalRuntime({
-      port: 0,
-      dataDir,
-      persist: false,
-      scanIntervalSeconds: 1,
-      log: () => {},
-      env: { API_KEY: apiKey, ADMIN_API_KEY_SHA256: apiKeyDigest(apiKey), LOG_LEVEL: 'ERROR' },
-    });
-    rememberSecret(local.webhookSecret);
+    runtime = await startTestRuntime({ name: 'demo-reconnect', scanIntervalSeconds: 1 });
+    local = runtime.local;
     demo = await startDemo(local, { revokeAfterMs: 0, log: (line) => lines.push(line) });
   }, 60_000);
   afterAll(async () => {
     await demo?.stop();
-    await local?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await runtime?.stop();
   });
 
   async function until<T>(
@@ -51,12 +35,8 @@ describe('demo: break, webhook, reconnect, recovered', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  const status = async (id: string) => {
-    const res = await fetch(`${local.url}/v1/integrations/demo/connections/${id}`, {
-      headers: { authorization: `Bearer ${apiKey}` },
-    });
-    return ((await res.json()) as { status: string }).status;
-  };
+  const status = async (id: string) =>
+    (await runtime.api.get<{ status: string }>(`/v1/integrations/demo/connections/${id}`)).body.status;
 
   /** A browser without JavaScript: follows redirects with cookies, submits forms. */
   function browser() {
@@ -131,14 +111,12 @@ describe('demo: break, webhook, reconnect, recovered', () => {
   });
 
   it('signing in as another demo account is refused with account_mismatch; Deny is access_denied', async () => {
-    const session = async () => {
-      const res = await fetch(`${local.url}/v1/connect-sessions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ integration_id: DEMO.integrationId, connection_id: 'alice' }),
-      });
-      return ((await res.json()) as { authorization_url: string }).authorization_url;
-    };
+    const session = async () =>
+      (
+        await runtime.api.post<{ authorization_url: string }>('/v1/connect-sessions', {
+          body: { integration_id: DEMO.integrationId, connection_id: 'alice' },
+        })
+      ).body.authorization_url;
     const wrong = browser();
     const signIn = await wrong.go(await session());
     const consent = await wrong.go(formAction(signIn), { account: 'bob' });

@@ -1,10 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime';
+import type { LocalRuntime } from '../../infra/local/runtime';
 import type { HistoryItem, HistoryPage, IntegrationHealth } from '../../shared/api/client';
 import { createApiClient } from '../../shared/api/client';
+import { startTestRuntime, type TestRuntime } from '../support/local';
 import { type OidcHarness, startOidcProvider } from '../support/oidc';
 import { rememberSecret } from '../support/secrets';
 import { startWebhookReceiver } from '../support/webhook-receiver';
@@ -22,29 +20,23 @@ const until = async (what: string, check: () => Promise<boolean> | boolean, time
  * pollers, the webhook sender) against oidc-provider with strict rotation.
  */
 describe('connection history and integration health (local runtime)', () => {
-  let dataDir: string;
+  let runtime: TestRuntime;
   let local: LocalRuntime;
   let oidc: OidcHarness;
   let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
   const iid = 'hist-oidc';
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'history-'));
     [oidc, receiver] = await Promise.all([startOidcProvider({ rotation: 'strict' }), startWebhookReceiver()]);
-    local = await startLocalRuntime({
-      port: 0,
-      dataDir,
-      persist: false,
-      scanIntervalSeconds: 3_600,
-      log: () => {},
+    runtime = await startTestRuntime({
+      name: 'history',
       env: { WEBHOOK_URL: receiver.url, LOG_LEVEL: 'WARN', WEBHOOK_RETRY_FIRST_DELAY_SECONDS: '1' },
     });
-    rememberSecret(local.apiKey, local.webhookSecret);
+    local = runtime.local;
   });
   afterAll(async () => {
-    await local?.stop();
+    await runtime?.stop();
     await Promise.all([oidc?.close(), receiver?.close()]);
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   it('shows every attempt, the failure in full, the transition with its delivery, the import and token reads', async () => {

@@ -1,6 +1,5 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { createServer, type IncomingHttpHeaders, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type IncomingHttpHeaders, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
@@ -12,7 +11,9 @@ import { startPoller } from '../../infra/local/poller';
 import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime';
 import { createQueueWithDlq, type LocalSqs, startLocalSqs } from '../../infra/local/sqs';
 import type { OutboxEvent } from '../../shared/domain/events';
+import { closedPort } from '../support/ports';
 import { rememberSecret } from '../support/secrets';
+import { startWebhookReceiver } from '../support/webhook-receiver';
 
 const until = async (what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10_000) => {
   const deadline = Date.now() + timeoutMs;
@@ -139,7 +140,7 @@ describe('local runtime', () => {
     expect(saved).toContain('evt_restart_0001');
     expect(saved).toContain('task-at-stop');
 
-    const receiver = await startReceiver();
+    const receiver = await startWebhookReceiver();
     const second = await startLocalRuntime({
       port: 0,
       dataDir: dir,
@@ -314,36 +315,6 @@ async function inFlight(rt: LocalRuntime, queueUrl: string): Promise<number> {
     }),
   );
   return Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
-}
-
-/** A port nothing listens on: bind, note it, close. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function startReceiver() {
-  const received: Array<{ headers: IncomingHttpHeaders; body: string }> = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => {
-      body += chunk.toString('utf8');
-    });
-    req.on('end', () => {
-      received.push({ headers: req.headers, body });
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/hooks`,
-    received,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }
 
 /** node:http, because fetch cannot send a repeated header or a Cookie header. */

@@ -1,27 +1,17 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runOps } from '../../bin/ops';
-import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime';
+import type { LocalRuntime } from '../../infra/local/runtime';
 import type { ConnectionView } from '../../shared/api/schemas/connections';
+import { startTestRuntime, type TestRuntime } from '../support/local';
+import { closedPort } from '../support/ports';
 import { rememberSecret } from '../support/secrets';
 
 interface Page {
   items: ConnectionView[];
   next_cursor: string | null;
-}
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const EXPIRES_AT = new Date(Date.now() + 3_600_000).toISOString();
@@ -45,19 +35,12 @@ const line = (prefix: string, i: number) => ({
 });
 
 describe('npm run ops -- import (through the local runtime)', () => {
+  let runtime: TestRuntime;
   let rt: LocalRuntime;
+  /** The runtime's temporary folder: the import files go here too. */
   let dir: string;
-  const api = async <T>(method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${rt.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${rt.apiKey}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: res.status, body: (await res.json()) as T };
-  };
+  const api = <T>(method: string, path: string, body?: unknown) =>
+    runtime.api.request<T>(method, path, { body });
   const ops = async (argv: string[], signal?: AbortSignal) => {
     const out: string[] = [];
     const err: string[] = [];
@@ -92,16 +75,10 @@ describe('npm run ops -- import (through the local runtime)', () => {
       .sort((a, b) => a.connection_id.localeCompare(b.connection_id));
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ops-import-'));
-    rt = await startLocalRuntime({
-      port: 0,
-      dataDir: join(dir, 'data'),
-      persist: false,
-      scanIntervalSeconds: 3600,
-      env: { LOG_LEVEL: 'ERROR' },
-      log: () => undefined,
-    });
-    rememberSecret(rt.apiKey, rt.webhookSecret, line('bulk', 1).access_token, line('bulk', 1).refresh_token);
+    runtime = await startTestRuntime({ name: 'ops-import' });
+    rt = runtime.local;
+    dir = runtime.dir;
+    rememberSecret(line('bulk', 1).access_token, line('bulk', 1).refresh_token);
     for (const id of ['bulk', 'whole', 'split']) {
       const res = await api('PUT', `/v1/integrations/${id}`, {
         provider: 'custom',
@@ -113,8 +90,7 @@ describe('npm run ops -- import (through the local runtime)', () => {
     }
   });
   afterAll(async () => {
-    await rt?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await runtime?.stop();
   });
 
   it('imports 10,000 lines killed mid-way and resumed: every connection readable, failures reported once', async () => {

@@ -1,13 +1,13 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runOps } from '../../bin/ops';
 import { SCHEDULE_PAUSED_FILE } from '../../infra/local/control';
 import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime';
+import { startTestRuntime, type TestRuntime } from '../support/local';
 import { rememberSecret } from '../support/secrets';
 
 const until = async (what: string, check: () => Promise<boolean> | boolean, timeoutMs = 30_000) => {
@@ -24,22 +24,12 @@ const SECRET = 'ops-operate-client-secret-01';
 rememberSecret(ACCESS, REFRESH, SECRET);
 
 describe('npm run ops against the local runtime: keys, connections, integration retry, schedule, dlq', () => {
+  let runtime: TestRuntime;
   let rt: LocalRuntime;
-  let dir: string;
   /** A token endpoint that refuses the client (invalid_client → client_misconfigured). */
   let provider: Server;
-  const api = async (method: string, path: string, body?: unknown, key = rt.apiKey) => {
-    const res = await fetch(`${rt.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
-  };
+  const api = (method: string, path: string, body?: unknown, key = rt.apiKey) =>
+    runtime.api.request<unknown>(method, path, { body, key });
   const ops = async (argv: string[], env: Record<string, string> = {}) => {
     const out: string[] = [];
     const err: string[] = [];
@@ -50,25 +40,14 @@ describe('npm run ops against the local runtime: keys, connections, integration 
     return { code, out: out.join('\n'), err: err.join('\n') };
   };
 
-  const start = () =>
-    startLocalRuntime({
-      port: 0,
-      dataDir: join(dir, 'data'),
-      persist: false,
-      scanIntervalSeconds: 1,
-      env: { LOG_LEVEL: 'ERROR' },
-      log: () => undefined,
-    });
-
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ops-operate-'));
     provider = createServer((_req, res) => {
       res.writeHead(401, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: 'invalid_client', error_description: 'unknown client' }));
     });
     await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
-    rt = await start();
-    rememberSecret(rt.apiKey, rt.webhookSecret);
+    runtime = await startTestRuntime({ name: 'ops-operate', scanIntervalSeconds: 1 });
+    rt = runtime.local;
     const port = (provider.address() as AddressInfo).port;
     for (const [id, tokenUrl] of [
       ['crm', `http://127.0.0.1:${port}/token`],
@@ -84,9 +63,8 @@ describe('npm run ops against the local runtime: keys, connections, integration 
     }
   });
   afterAll(async () => {
-    await rt?.stop();
+    await runtime?.stop();
     await new Promise<void>((resolve) => provider?.close(() => resolve()));
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('keys create, list and revoke through the API; a created key is printed once', async () => {
@@ -269,8 +247,7 @@ describe('npm run ops against the local runtime: keys, connections, integration 
 
   it('a paused schedule stays paused across a restart of the local runtime until resumed', async () => {
     expect((await ops(['schedule', 'pause'])).code).toBe(0);
-    await rt.stop();
-    rt = await start();
+    rt = await runtime.restart();
     expect(rt.timer.status().state).toBe('DISABLED');
     await until('two ticks after the restart', () => rt.timer.status().ticksWhilePaused >= 2);
     expect(rt.timer.status().scheduledRuns).toBe(0);
@@ -281,7 +258,7 @@ describe('npm run ops against the local runtime: keys, connections, integration 
 
   it('keys work on a stopped local runtime, directly on its data', async () => {
     await rt.stop(); // one local runtime per process; this is the last test
-    const dataDir = join(dir, 'stopped');
+    const dataDir = join(runtime.dir, 'stopped');
     const stopped = await startLocalRuntime({
       port: 0,
       dataDir,

