@@ -1,4 +1,4 @@
-import type { RefreshErrorCode } from './errors';
+import type { RefreshErrorCode } from './refresh-failure';
 
 /** One refresh attempt as a connection's history records it (shared/history/ring.ts stores them compactly). */
 export type AttemptTrigger = 'scheduled' | 'on_demand' | 'forced';

@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import { lastErrorSchema } from './errors';
 import { idSchema } from './ids';
+import { lastErrorSchema } from './refresh-failure';
 
 export const connectionStatusSchema = z.enum(['active', 'failing', 'needs_reauth']);
 export type ConnectionStatus = z.infer<typeof connectionStatusSchema>;

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { connectionStatusSchema } from './connection';
-import { refreshErrorCodeSchema } from './errors';
+import { refreshErrorCodeSchema } from './refresh-failure';
 
 /**
  * api.md: these four event types, each once per state transition, and (v1.1)

@@ -1,5 +1,5 @@
 import type { Attempt, AttemptTrigger } from '../domain/attempt';
-import { refreshErrorCodeSchema } from '../domain/errors';
+import { refreshErrorCodeSchema } from '../domain/refresh-failure';
 
 /**
  * The compact ring of recent attempts a connection item carries (attribute `hr`), appended by the

@@ -1,4 +1,4 @@
-import type { RefreshErrorCode } from '../domain/errors';
+import type { RefreshErrorCode } from '../domain/refresh-failure';
 import { clamp, MAX_RETRY_AFTER_SECONDS } from '../policy/limits';
 import { formUrlEncode } from './request';
 import type { RefreshFailure } from './types';

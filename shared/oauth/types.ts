@@ -1,5 +1,5 @@
-import type { RefreshErrorCode } from '../domain/errors';
 import type { ResolvedIntegration } from '../domain/integration';
+import type { RefreshErrorCode } from '../domain/refresh-failure';
 
 /** Where the expiry of a new access token came from (most to least trustworthy). */
 export type ExpirySource =

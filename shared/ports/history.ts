@@ -1,7 +1,7 @@
 import type { Attempt } from '../domain/attempt';
-import type { LastError } from '../domain/errors';
 import type { OutboxEvent } from '../domain/events';
 import type { ConnectionKey } from '../domain/ids';
+import type { LastError } from '../domain/refresh-failure';
 
 /** How long history is kept unless configured (`HISTORY_RETENTION_DAYS`). */
 export const DEFAULT_HISTORY_RETENTION_MS = 30 * 86_400_000;

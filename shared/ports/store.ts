@@ -1,7 +1,7 @@
 import type { Connection, ConnectionStatus } from '../domain/connection';
-import type { LastError } from '../domain/errors';
 import type { OutboxEvent } from '../domain/events';
 import type { ConnectionKey } from '../domain/ids';
+import type { LastError } from '../domain/refresh-failure';
 
 /**
  * What a lease hands its holder: the connection's `version` after the lease and its incarnation.

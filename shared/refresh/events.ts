@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Connection, ConnectionStatus } from '../domain/connection';
-import type { LastError } from '../domain/errors';
 import type { EventType, OutboxEvent } from '../domain/events';
+import type { LastError } from '../domain/refresh-failure';
 import { isoTime } from '../policy/limits';
 
 export function newEventId(): string {

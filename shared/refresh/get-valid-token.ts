@@ -1,6 +1,6 @@
 import type { ConnectionStatus, TokenSecrets } from '../domain/connection';
-import type { RefreshErrorCode } from '../domain/errors';
 import { type ConnectionKey, connectionKeyString } from '../domain/ids';
+import type { RefreshErrorCode } from '../domain/refresh-failure';
 import { isServiceError } from '../errors';
 import { isStillValid } from '../policy/should-refresh';
 import type { Clock } from '../ports/clock';

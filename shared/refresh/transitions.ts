@@ -1,7 +1,7 @@
 import type { Connection } from '../domain/connection';
-import type { LastError } from '../domain/errors';
 import type { OutboxEvent } from '../domain/events';
 import type { RefreshSettings } from '../domain/integration';
+import type { LastError } from '../domain/refresh-failure';
 import type { RefreshFailure, TokenSet } from '../oauth/types';
 import { computeRetryDelayMs, isPastRetryHorizon } from '../policy/backoff';
 import { clocksAfterRefresh } from '../policy/grant-clocks';

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import type { Attempt } from '../../domain/attempt';
-import type { LastError } from '../../domain/errors';
 import { DEFAULT_REAUTH_LEAD_SECONDS } from '../../domain/integration';
+import type { LastError } from '../../domain/refresh-failure';
 import { decodeAttempts } from '../../history/ring';
 import { isoTime } from '../../policy/limits';
 import { DEFAULT_HISTORY_RETENTION_MS, type HistoryItem } from '../../ports/history';

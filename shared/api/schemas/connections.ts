@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { connectionStatusSchema } from '../../domain/connection';
-import { refreshErrorCodeSchema } from '../../domain/errors';
 import { idSchema } from '../../domain/ids';
+import { refreshErrorCodeSchema } from '../../domain/refresh-failure';
 
 const TEN_YEARS_SECONDS = 315_360_000;
 const MAX_METADATA_DEPTH = 16;

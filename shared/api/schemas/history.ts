@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { connectionStatusSchema } from '../../domain/connection';
-import { refreshErrorCodeSchema } from '../../domain/errors';
 import { eventTypeSchema } from '../../domain/events';
+import { refreshErrorCodeSchema } from '../../domain/refresh-failure';
 import { lastErrorSchema } from './connections';
 
 const timestampSchema = z.iso.datetime();

@@ -6,9 +6,9 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Attempt } from '../../../domain/attempt';
-import type { LastError } from '../../../domain/errors';
 import type { OutboxEvent } from '../../../domain/events';
 import type { ConnectionKey } from '../../../domain/ids';
+import type { LastError } from '../../../domain/refresh-failure';
 import { encodeAttempts } from '../../../history/ring';
 import {
   DEFAULT_HISTORY_RETENTION_MS,
