@@ -5,25 +5,16 @@ import { promisify } from 'node:util';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES, type FunctionName, PROJECT_ROOT } from '../../infra/functions';
-import { ESM_REQUIRE_BANNER, type ServiceFunction } from '../../infra/service-function';
-import { TokenRefreshStack } from '../../infra/stack';
+import { ESM_REQUIRE_BANNER } from '../../infra/service-function';
 import { startTestDynalite } from '../support/dynamo';
-import { testApp } from './support';
+import { synthService } from './support';
 
 const execFileAsync = promisify(execFile);
 
 // The one test that runs esbuild for real (a few seconds): what the template points at is the
 // bundle of each real handler, and a bundle runs as an ES module on Node.
-const app = testApp({ bundle: true });
-const stack = new TokenRefreshStack(app, 'OAuthRefresher');
-const assembly = app.synth();
+const { stack, assembly, functions } = synthService({ bundle: true });
 const artifact = assembly.getStackByName('OAuthRefresher');
-const functions: Record<FunctionName, ServiceFunction> = {
-  scheduler: stack.service.refresh.scheduler,
-  refresher: stack.service.refresh.refresher,
-  'webhook-sender': stack.service.webhooks.sender,
-  api: stack.service.api.function,
-};
 
 /** The bundle folder a function's Code points at, through the asset manifest. */
 function bundleOf(name: FunctionName): string {

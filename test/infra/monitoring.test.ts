@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, type Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
@@ -6,10 +6,10 @@ import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES } from '../../infra/functions';
 import { Monitoring, type MonitoringProps } from '../../infra/monitoring';
-import { resourcesOf, template, testApp } from './support';
+import { resourcesOf, template, testStack } from './support';
 
 function monitoring(props: Partial<MonitoringProps> = {}): { stack: Stack; construct: Monitoring } {
-  const stack = new Stack(testApp(), 'Test');
+  const stack = testStack();
   const queue = (name: string) =>
     Queue.fromQueueArn(stack, name, `arn:aws:sqs:us-east-1:123456789012:${name}`);
   const functions = Object.fromEntries(

@@ -1,12 +1,9 @@
-import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { STACK_OUTPUTS } from '../../infra/outputs';
-import { TokenRefreshStack } from '../../infra/stack';
-import { resourcesOf, testApp } from './support';
+import { resourcesOf, synthService } from './support';
 
 describe('stack outputs that npm run ops -- ... --stack reads', () => {
-  const stack = new TokenRefreshStack(testApp(), 'OAuthRefresher-Ops', { env: { region: 'eu-west-1' } });
-  const t = Template.fromStack(stack);
+  const { t } = synthService({ stackName: 'OAuthRefresher-Ops', props: { env: { region: 'eu-west-1' } } });
   const outputs = t.toJSON().Outputs as Record<string, { Value: unknown }>;
   const ref = (type: string, match: (id: string) => boolean) => {
     const ids = Object.keys(resourcesOf(t, type)).filter(match);

@@ -9,19 +9,12 @@ import {
   fixture,
   resource,
   resourcesOf,
-  roleOfFunction,
-  statementsOfRole,
+  statementsOfFunction,
   template,
 } from './support';
 
 function pipeline(f: Fixture, props: Partial<RefreshPipelineProps> = {}): RefreshPipeline {
-  return new RefreshPipeline(f.stack, 'Refresh', {
-    table: f.store.table,
-    envelopeKey: f.store.envelopeKey,
-    webhookQueue: f.webhookQueue,
-    environment: f.environment,
-    ...props,
-  });
+  return new RefreshPipeline(f.stack, 'Refresh', { ...f.wiring, ...props });
 }
 
 describe('RefreshPipeline', () => {
@@ -98,7 +91,7 @@ describe('RefreshPipeline', () => {
   });
 
   it('gives the scheduler no use of the envelope key and no KMS call of its own', () => {
-    const statements = statementsOfRole(t, roleOfFunction(scheduler));
+    const statements = statementsOfFunction(t, scheduler);
     expect(statements.filter(usesEnvelopeKey)).toEqual([]);
     // Its only KMS statement is the table key, usable through DynamoDB only.
     for (const s of statements.filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')))) {
@@ -107,16 +100,14 @@ describe('RefreshPipeline', () => {
   });
 
   it('lets the scheduler query exactly the due and outbox indexes', () => {
-    const queries = statementsOfRole(t, roleOfFunction(scheduler)).filter((s) =>
-      actionsOf(s).includes('dynamodb:Query'),
-    );
+    const queries = statementsOfFunction(t, scheduler).filter((s) => actionsOf(s).includes('dynamodb:Query'));
     expect(JSON.stringify(queries)).toContain('/index/due-index');
     expect(JSON.stringify(queries)).toContain('/index/outbox-index');
     expect(JSON.stringify(queries)).not.toContain('/index/*');
   });
 
   it('lets the scheduler write and read its scan claims, and no other item with those rights', () => {
-    const claims = statementsOfRole(t, roleOfFunction(scheduler)).filter((s) =>
+    const claims = statementsOfFunction(t, scheduler).filter((s) =>
       actionsOf(s).includes('dynamodb:PutItem'),
     );
     expect(claims).toHaveLength(1);
@@ -127,7 +118,7 @@ describe('RefreshPipeline', () => {
   });
 
   it('lets the refresher generate and decrypt data keys only under the service encryption context', () => {
-    const [statement, ...others] = statementsOfRole(t, roleOfFunction(refresher)).filter(usesEnvelopeKey);
+    const [statement, ...others] = statementsOfFunction(t, refresher).filter(usesEnvelopeKey);
     expect(others).toEqual([]);
     expect(actionsOf(statement ?? {}).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
     expect(statement?.Condition).toEqual({

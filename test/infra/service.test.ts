@@ -1,34 +1,23 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { FUNCTION_ENVIRONMENT, OPTIONAL_FUNCTION_ENVIRONMENT } from '../../infra/environment';
 import { FUNCTION_NAMES, type FunctionName, PROJECT_ROOT } from '../../infra/functions';
-import { addNagChecks } from '../../infra/nag';
-import type { ServiceFunction } from '../../infra/service-function';
-import { TokenRefreshStack } from '../../infra/stack';
 import { configSchema, loadConfig } from '../../shared/config/config';
 import { ENV } from '../../shared/config/env';
-import { resourcesOf, testApp } from './support';
+import { resourcesOf, synthService } from './support';
 
 // One synthesized stack (with both cdk-nag packs) for the whole file.
-const app = testApp();
-const stack = new TokenRefreshStack(app, 'OAuthRefresher', {
-  service: {
-    webhooks: { webhookUrl: 'https://app.example/hooks' },
-    monitoring: { alarmEmail: 'ops@example.com' },
+const { stack, assembly, t, functions } = synthService({
+  props: {
+    service: {
+      webhooks: { webhookUrl: 'https://app.example/hooks' },
+      monitoring: { alarmEmail: 'ops@example.com' },
+    },
   },
+  nag: true,
 });
-addNagChecks(app);
-const assembly = app.synth();
-const t = Template.fromJSON(assembly.getStackByName('OAuthRefresher').template as Record<string, unknown>);
-const functions: Record<FunctionName, ServiceFunction> = {
-  scheduler: stack.service.refresh.scheduler,
-  refresher: stack.service.refresh.refresher,
-  'webhook-sender': stack.service.webhooks.sender,
-  api: stack.service.api.function,
-};
 const variablesOf = (name: FunctionName): Record<string, unknown> => {
   const id = stack.getLogicalId(functions[name].node.defaultChild as CfnFunction);
   const props = resourcesOf(t, 'AWS::Lambda::Function')[id]?.Properties as {

@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
@@ -12,22 +12,17 @@ import {
 } from '../../infra/config';
 import { fixedMonthlyCost, totalUsd } from '../../infra/fixed-cost';
 import { PROJECT_ROOT } from '../../infra/functions';
-import { addNagChecks } from '../../infra/nag';
-import { PINNED_LOGICAL_IDS, TokenRefreshStack } from '../../infra/stack';
+import { PINNED_LOGICAL_IDS } from '../../infra/stack';
 import { TOKEN_ROUTE, TOKENS_READ_ROUTES } from '../../infra/token-api';
 import { KEY_ADMIN_ACTIONS } from '../../infra/token-store';
-import { actionsOf, resourcesOf, testApp } from './support';
+import { actionsOf, resourcesOf, synthService, testApp } from './support';
 
 type Json = Record<string, unknown>;
 
 /** Synthesizes a committed stage with both cdk-nag packs (a finding fails the synth). */
 function synthStage(stage: string) {
-  const app = testApp();
   const { stackName, props } = stackPropsFromConfig(stage, loadStageConfig(stage));
-  const stack = new TokenRefreshStack(app, stackName, props);
-  addNagChecks(app);
-  const assembly = app.synth();
-  const t = Template.fromJSON(assembly.getStackByName(stackName).template as Json);
+  const { stack, t } = synthService({ stackName, props, nag: true });
   return { stack, t, stackName, json: t.toJSON() as { Resources: Record<string, Json>; Outputs: Json } };
 }
 
@@ -221,10 +216,8 @@ describe('production stage: edge, adoption, IAM API, alarms', () => {
       },
       'adopt.json',
     );
-    const app = testApp();
     const { stackName, props } = stackPropsFromConfig('restore', config);
-    const stack = new TokenRefreshStack(app, stackName, props);
-    const t = Template.fromStack(stack);
+    const { stack, t } = synthService({ stackName, props });
     t.resourceCountIs('AWS::SecretsManager::Secret', 0);
     t.resourceCountIs('AWS::KMS::Key', 1);
     const outputs = t.toJSON().Outputs as Record<string, { Value: unknown }>;

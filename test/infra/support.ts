@@ -3,10 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack, type StackProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { afterAll } from 'vitest';
 import type { EnvironmentValues } from '../../infra/environment';
-import { PROJECT_ROOT } from '../../infra/functions';
+import { type FunctionName, PROJECT_ROOT } from '../../infra/functions';
+import { addNagChecks } from '../../infra/nag';
+import type { ServiceFunction } from '../../infra/service-function';
+import { TokenRefreshStack, type TokenRefreshStackProps } from '../../infra/stack';
 import { TokenStore } from '../../infra/token-store';
 
 /** cdk.json's context (feature flags): a test's `new App()` does not read cdk.json by itself. */
@@ -40,36 +45,83 @@ export function testApp(options: { bundle?: boolean; context?: Record<string, un
   });
 }
 
+/** An empty stack in a fresh test app (see testApp), for a construct test to build in. */
+export function testStack(id = 'Test', props: StackProps = {}): Stack {
+  return new Stack(testApp(), id, props);
+}
+
 /** What the per-construct tests wire around the construct under test. */
 export interface Fixture {
-  readonly app: App;
   readonly stack: Stack;
   readonly store: TokenStore;
   readonly webhookQueue: Queue;
   readonly environment: EnvironmentValues;
+  /** The props TokenRefreshService gives each of its constructs (table, envelope key, webhook queue, environment). */
+  readonly wiring: {
+    readonly table: TokenStore['table'];
+    readonly envelopeKey: TokenStore['envelopeKey'];
+    readonly webhookQueue: IQueue;
+    readonly environment: EnvironmentValues;
+  };
 }
 
 /** A stack with a token store and a stand-in webhook queue, as TokenRefreshService would pass them. */
 export function fixture(stackProps: StackProps = {}): Fixture {
-  const app = testApp();
-  const stack = new Stack(app, 'Test', stackProps);
+  const stack = testStack('Test', stackProps);
   const store = new TokenStore(stack, 'Store');
   const webhookQueue = new Queue(stack, 'WebhookQueue');
   const refreshQueue = new Queue(stack, 'RefreshQueueStandIn');
+  const environment: EnvironmentValues = {
+    tableName: store.table.tableName,
+    kmsKeyId: store.envelopeKey.keyArn,
+    refreshQueueUrl: refreshQueue.queueUrl,
+    webhookQueueUrl: webhookQueue.queueUrl,
+    dueShards: 16,
+    logLevel: 'INFO',
+    serviceName: 'oauth-refresher',
+    metricsNamespace: 'OAuthRefresher',
+  };
   return {
-    app,
     stack,
     store,
     webhookQueue,
-    environment: {
-      tableName: store.table.tableName,
-      kmsKeyId: store.envelopeKey.keyArn,
-      refreshQueueUrl: refreshQueue.queueUrl,
-      webhookQueueUrl: webhookQueue.queueUrl,
-      dueShards: 16,
-      logLevel: 'INFO',
-      serviceName: 'oauth-refresher',
-      metricsNamespace: 'OAuthRefresher',
+    environment,
+    wiring: { table: store.table, envelopeKey: store.envelopeKey, webhookQueue, environment },
+  };
+}
+
+/** The whole service stack (infra/stack.ts), synthesized. */
+export interface SynthesizedService {
+  readonly app: App;
+  readonly stack: TokenRefreshStack;
+  readonly assembly: CloudAssembly;
+  readonly t: Template;
+  /** The four functions, by their name in infra/functions.ts. */
+  readonly functions: Record<FunctionName, ServiceFunction>;
+}
+
+/**
+ * Builds and synthesizes TokenRefreshStack in a test app. `nag`: with both cdk-nag packs (a finding
+ * fails the synth); `bundle`: esbuild bundles the functions for real (seconds).
+ */
+export function synthService(
+  options: { stackName?: string; props?: TokenRefreshStackProps; nag?: boolean; bundle?: boolean } = {},
+): SynthesizedService {
+  const app = testApp({ bundle: options.bundle === true });
+  const stack = new TokenRefreshStack(app, options.stackName ?? 'OAuthRefresher', options.props);
+  if (options.nag === true) addNagChecks(app);
+  const assembly = app.synth();
+  const { service } = stack;
+  return {
+    app,
+    stack,
+    assembly,
+    t: Template.fromStack(stack),
+    functions: {
+      scheduler: service.refresh.scheduler,
+      refresher: service.refresh.refresher,
+      'webhook-sender': service.webhooks.sender,
+      api: service.api.function,
     },
   };
 }
@@ -111,8 +163,8 @@ export function actionsOf(statement: Json): string[] {
   return Array.isArray(action) ? (action as string[]) : [action as string];
 }
 
-/** The role logical id of a function resource. */
-export function roleOfFunction(fn: { props: Json }): string {
+/** Every IAM statement of the policies attached to a function's role (the function as `resource` finds it). */
+export function statementsOfFunction(t: Template, fn: { props: Json }): Json[] {
   const role = fn.props.Role as { 'Fn::GetAtt': [string, string] };
-  return role['Fn::GetAtt'][0];
+  return statementsOfRole(t, role['Fn::GetAtt'][0]);
 }

@@ -9,19 +9,13 @@ import {
   fixture,
   resource,
   resourcesOf,
-  roleOfFunction,
+  statementsOfFunction,
   statementsOfRole,
   template,
 } from './support';
 
 function api(f: Fixture, props: Partial<TokenApiProps> = {}): TokenApi {
-  return new TokenApi(f.stack, 'Api', {
-    table: f.store.table,
-    envelopeKey: f.store.envelopeKey,
-    webhookQueue: f.webhookQueue,
-    environment: f.environment,
-    ...props,
-  });
+  return new TokenApi(f.stack, 'Api', { ...f.wiring, ...props });
 }
 
 describe('TokenApi', () => {
@@ -137,7 +131,7 @@ describe('TokenApi', () => {
   });
 
   it('lets the function use the whole table, the envelope key under its context, and the webhook queue', () => {
-    const actions = statementsOfRole(t, roleOfFunction(fn)).flatMap(actionsOf);
+    const actions = statementsOfFunction(t, fn).flatMap(actionsOf);
     expect(actions).toEqual(
       expect.arrayContaining([
         'dynamodb:GetItem',

@@ -1,9 +1,9 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { TokenStore } from '../../infra/token-store';
 import { tableDefinition } from '../../shared/adapters/aws/dynamodb/table';
-import { fixture, resource, template, testApp } from './support';
+import { fixture, resource, template, testStack } from './support';
 
 describe('TokenStore', () => {
   const { stack } = fixture();
@@ -52,7 +52,7 @@ describe('TokenStore', () => {
   });
 
   it('can run on provisioned capacity, auto scaled to 70 % for the table and both indexes', () => {
-    const s = new Stack(testApp(), 'Provisioned');
+    const s = testStack('Provisioned');
     new TokenStore(s, 'Store', { provisioned: { maxWriteCapacity: 200 } });
     const p = template(s);
     p.hasResourceProperties('AWS::DynamoDB::Table', {
@@ -74,7 +74,7 @@ describe('TokenStore', () => {
 
   it('refuses provisioned capacities that cannot scale', () => {
     const make = (provisioned: ConstructorParameters<typeof TokenStore>[2]) => () =>
-      new TokenStore(new Stack(testApp(), `Bad${Math.random().toString(36).slice(2)}`), 'Store', provisioned);
+      new TokenStore(testStack(`Bad${Math.random().toString(36).slice(2)}`), 'Store', provisioned);
     expect(make({ provisioned: { maxWriteCapacity: 0 } })).toThrow(/minCapacity/);
     expect(make({ provisioned: { maxWriteCapacity: 10, minCapacity: 20 } })).toThrow(/minCapacity/);
     expect(make({ provisioned: { maxWriteCapacity: 10, targetUtilizationPercent: 99 } })).toThrow(
@@ -83,7 +83,7 @@ describe('TokenStore', () => {
   });
 
   it('lets deletion protection be switched off for a disposable deployment', () => {
-    const s = new Stack(testApp(), 'Dev');
+    const s = testStack('Dev');
     new TokenStore(s, 'Store', { deletionProtection: false, removalPolicy: RemovalPolicy.DESTROY });
     const dev = template(s);
     dev.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false });
@@ -95,7 +95,7 @@ describe('TokenStore', () => {
   });
 
   it('rejects removal on stack deletion while deletion protection is on', () => {
-    const s = new Stack(testApp(), 'Bad');
+    const s = testStack('Bad');
     expect(() => new TokenStore(s, 'Store', { removalPolicy: RemovalPolicy.DESTROY })).toThrow(
       /DESTROY needs deletionProtection: false/,
     );

@@ -13,15 +13,14 @@ import {
   fixture,
   resource,
   resourcesOf,
-  roleOfFunction,
-  statementsOfRole,
+  statementsOfFunction,
   template,
 } from './support';
 
 function delivery(f: Fixture, props: Partial<WebhookDeliveryProps> = {}): WebhookDelivery {
   return new WebhookDelivery(f.stack, 'Webhooks', {
-    table: f.store.table,
-    environment: f.environment,
+    table: f.wiring.table,
+    environment: f.wiring.environment,
     ...props,
   });
 }
@@ -83,7 +82,7 @@ describe('WebhookDelivery', () => {
   });
 
   it('may read the secret and integrations, record delivery outcomes in history partitions, change message visibility, and nothing with the envelope key', () => {
-    const statements = statementsOfRole(t, roleOfFunction(sender));
+    const statements = statementsOfFunction(t, sender);
     const actions = statements.flatMap(actionsOf);
     expect(actions).toEqual(
       expect.arrayContaining(['secretsmanager:GetSecretValue', 'sqs:ChangeMessageVisibility']),
