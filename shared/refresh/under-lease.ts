@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import type { Attempt } from '../domain/attempt';
 import type { TokenSecrets } from '../domain/connection';
 import { connectionKeyString } from '../domain/ids';
 import { isServiceError, ServiceError, StaleFenceError } from '../errors';
 import { appendAttempt } from '../history/ring';
-import { type Attempt } from '../domain/attempt';
 import type { RefreshOutcome } from '../oauth/types';
 import type { HistoryRecorder } from '../ports/history';
 import type { IntegrationCredentials } from '../ports/integrations';
