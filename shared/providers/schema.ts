@@ -74,16 +74,17 @@ export const quirkSchema = z
 export type Quirk = z.infer<typeof quirkSchema>;
 
 /**
- * A provider's refresh behaviour, as the catalogue models it. `{name}` placeholders in URLs are
- * filled from the integration's `url_params` or the connection's `metadata` (e.g. `{tenant}`,
- * `{subdomain}`, `{shop}`, `{dc}`).
+ * A provider's refresh behaviour, as the catalogue models it (catalogue.ts): what the service does.
+ * `{name}` placeholders in URLs are filled from the integration's `url_params` or the connection's
+ * `metadata` (e.g. `{tenant}`, `{subdomain}`, `{shop}`, `{dc}`).
  *
- * Two layers: `behaviours` and `quirks` are what the providers' documentation says (or an explicit
- * unknown); the flat fields are what the service does with it. Where a behaviour is unknown the
+ * Its documentation, {@link providerDocsSchema}, is a second layer kept apart (catalogue-docs.ts)
+ * so that the functions refreshing tokens load only this one. Where a behaviour is unknown the
  * flat field holds the conservative assumption (rotation, no grace), see catalogue.ts. The
- * cross-field rules tie both layers together so a flat field never contradicts a documented fact.
+ * cross-field rules of {@link documentedProviderSchema} tie both layers together so a flat field
+ * never contradicts a documented fact.
  */
-const providerDefinitionObjectSchema = z
+export const providerDefinitionSchema = z
   .object({
     key: z.string().regex(/^[a-z][a-z0-9_-]*$/),
     display_name: z.string().min(1),
@@ -127,20 +128,33 @@ const providerDefinitionObjectSchema = z
       .min(1)
       .max(4)
       .optional(),
+  })
+  .strict();
+export type ProviderDefinition = z.infer<typeof providerDefinitionSchema>;
+
+/**
+ * A provider's documentation (catalogue-docs.ts): `behaviours` and `quirks` are what the provider's
+ * documentation says (or an explicit unknown), with the pages that say it.
+ */
+export const providerDocsSchema = z
+  .object({
     /** Operator notes: placeholders (`name: ...`), modelling choices. Not a source of facts. */
     notes: z.string(),
     behaviours: providerBehavioursSchema,
     quirks: z.array(quirkSchema),
   })
   .strict();
-export type ProviderDefinition = z.infer<typeof providerDefinitionObjectSchema>;
+export type ProviderDocs = z.infer<typeof providerDocsSchema>;
 
-/** A catalogue entry, with the cross-field rules of {@link definitionProblems}. */
-export const providerDefinitionSchema = providerDefinitionObjectSchema.superRefine((d, ctx) => {
-  for (const problem of definitionProblems(d)) {
-    ctx.addIssue({ code: 'custom', path: [...problem.path], message: problem.message });
-  }
-});
+/** A catalogue entry with its documentation, and the cross-field rules of {@link definitionProblems}. */
+export const documentedProviderSchema = providerDefinitionSchema
+  .extend(providerDocsSchema.shape)
+  .superRefine((d, ctx) => {
+    for (const problem of definitionProblems(d)) {
+      ctx.addIssue({ code: 'custom', path: [...problem.path], message: problem.message });
+    }
+  });
+export type DocumentedProvider = ProviderDefinition & ProviderDocs;
 
 interface DefinitionProblem {
   readonly path: readonly string[];
@@ -154,7 +168,7 @@ interface DefinitionProblem {
  * revoke the grant). Unknown behaviours leave the flat field free (the catalogue's conservative
  * assumption). Every entry names at least one documentation page.
  */
-export function definitionProblems(d: ProviderDefinition): DefinitionProblem[] {
+export function definitionProblems(d: DocumentedProvider): DefinitionProblem[] {
   const problems: DefinitionProblem[] = [];
   const b = d.behaviours;
   const mismatch = (name: string, flat: unknown, documented: unknown) =>
@@ -191,7 +205,7 @@ export function definitionProblems(d: ProviderDefinition): DefinitionProblem[] {
 }
 
 /** Every documentation page an entry cites, each once, in order of first use. */
-export function sourcesOf(d: Pick<ProviderDefinition, 'behaviours' | 'quirks'>): string[] {
+export function sourcesOf(d: Pick<ProviderDocs, 'behaviours' | 'quirks'>): string[] {
   const urls = new Set<string>();
   for (const name of BEHAVIOUR_NAMES) {
     const fact = d.behaviours[name];

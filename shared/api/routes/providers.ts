@@ -1,6 +1,6 @@
-import { PROVIDERS } from '../../providers/catalogue';
+import { DOCUMENTED_PROVIDERS } from '../../providers/catalogue-docs';
 import { defaultKeepaliveSeconds } from '../../providers/resolve';
-import { BEHAVIOUR_NAMES, type ProviderDefinition, sourcesOf } from '../../providers/schema';
+import { BEHAVIOUR_NAMES, type DocumentedProvider, sourcesOf } from '../../providers/schema';
 import type { ApiDeps } from '../deps';
 import { notFound } from '../errors';
 import { type AnyRoute, type RouteDef, route } from '../route';
@@ -54,7 +54,7 @@ export const providerRoutes: readonly AnyRoute<ApiDeps>[] = [
 ];
 
 /** A catalogue entry as api.md shows it: documented behaviours, `null` where the docs are silent. */
-export function providerView(d: ProviderDefinition): ProviderView {
+export function providerView(d: DocumentedProvider): ProviderView {
   const b = d.behaviours;
   const documented = <T>(fact: { known: true; value: T } | { known: false }): T | null =>
     fact.known ? fact.value : null;
@@ -108,10 +108,10 @@ export function providerView(d: ProviderDefinition): ProviderView {
 }
 
 // The catalogue is frozen: its views are built once per process.
-const PROVIDER_VIEWS: readonly ProviderView[] = Object.keys(PROVIDERS)
+const PROVIDER_VIEWS: readonly ProviderView[] = Object.keys(DOCUMENTED_PROVIDERS)
   .sort()
   .flatMap((key) => {
-    const definition = PROVIDERS[key];
+    const definition = DOCUMENTED_PROVIDERS[key];
     return definition === undefined ? [] : [providerView(definition)];
   });
 const VIEWS_BY_KEY: Readonly<Record<string, ProviderView>> = Object.fromEntries(

@@ -2,17 +2,27 @@ import { describe, expect, it } from 'vitest';
 import { fillTokenUrl } from '../../../shared/oauth/url';
 import { PROVIDERS } from '../../../shared/providers/catalogue';
 import {
+  DOCUMENTED_PROVIDERS,
+  documentCatalogue,
+  PROVIDER_DOCS,
+} from '../../../shared/providers/catalogue-docs';
+import {
   BEHAVIOUR_NAMES,
+  type DocumentedProvider,
+  documentedProviderSchema,
   type ProviderDefinition,
   providerDefinitionSchema,
+  providerDocsSchema,
   sourcesOf,
 } from '../../../shared/providers/schema';
 
-const entries = Object.entries(PROVIDERS);
+// Each provider with its documentation: catalogue.ts (what the service does) joined with
+// catalogue-docs.ts (what the documentation says).
+const entries = Object.entries(DOCUMENTED_PROVIDERS);
 const catalogued = entries.filter(([key]) => key !== 'custom');
 
 function provider(key: string) {
-  const definition = PROVIDERS[key];
+  const definition = DOCUMENTED_PROVIDERS[key];
   if (definition === undefined) throw new Error(`no provider ${key} in the catalogue`);
   return definition;
 }
@@ -22,17 +32,27 @@ function placeholders(url: string): string[] {
 }
 
 /** A plain (unfrozen, deep) copy of an entry to break in a test. */
-function copyOf(key: string): ProviderDefinition {
-  return structuredClone(provider(key)) as ProviderDefinition;
+function copyOf(key: string): DocumentedProvider {
+  return structuredClone(provider(key)) as DocumentedProvider;
 }
 
 function issuePaths(input: unknown): string[] {
-  return (providerDefinitionSchema.safeParse(input).error?.issues ?? []).map((issue) => issue.path.join('.'));
+  return (documentedProviderSchema.safeParse(input).error?.issues ?? []).map((issue) => issue.path.join('.'));
 }
 
 describe('PROVIDERS', () => {
-  it.each(entries)('%s validates against providerDefinitionSchema', (_key, definition) => {
-    expect(providerDefinitionSchema.safeParse(definition).error).toBeUndefined();
+  it.each(entries)('%s validates against documentedProviderSchema', (_key, definition) => {
+    expect(documentedProviderSchema.safeParse(definition).error).toBeUndefined();
+  });
+
+  it.each(Object.entries(PROVIDERS))('%s holds the flat fields only, its documentation none', (key, d) => {
+    expect(providerDefinitionSchema.safeParse(d).error).toBeUndefined();
+    expect(providerDocsSchema.safeParse(PROVIDER_DOCS[key]).error).toBeUndefined();
+  });
+
+  it('documents exactly the providers of the catalogue, in its order', () => {
+    expect(Object.keys(PROVIDER_DOCS)).toEqual(Object.keys(PROVIDERS));
+    expect(Object.keys(DOCUMENTED_PROVIDERS)).toEqual(Object.keys(PROVIDERS));
   });
 
   it.each(entries)('%s is filed under its own key', (key, definition) => {
@@ -161,9 +181,12 @@ describe('PROVIDERS', () => {
 
   it('lets nobody edit an entry, its behaviours or its quirks', () => {
     expect(Object.isFrozen(PROVIDERS)).toBe(true);
+    expect(Object.isFrozen(PROVIDER_DOCS)).toBe(true);
+    expect(Object.isFrozen(DOCUMENTED_PROVIDERS)).toBe(true);
+    expect(Object.isFrozen(PROVIDERS.google)).toBe(true);
+    expect(Object.isFrozen(PROVIDERS.google?.authorization_params)).toBe(true);
     const google = provider('google');
     expect(Object.isFrozen(google)).toBe(true);
-    expect(Object.isFrozen(google.authorization_params)).toBe(true);
     expect(Object.isFrozen(google.behaviours.refresh_token_idle_seconds)).toBe(true);
     expect(Object.isFrozen(google.quirks)).toBe(true);
   });
@@ -250,6 +273,42 @@ describe('providerDefinitionSchema (sourced behaviour)', () => {
     expect(issuePaths(shorter)).toEqual(['behaviours.reuse_grace_seconds']);
     shorter.behaviours.reuse_grace_seconds.value = 90 * 86_400;
     expect(issuePaths(shorter)).toEqual([]);
+  });
+});
+
+describe('documentCatalogue (the catalogue joined with its documentation)', () => {
+  const docs = { ...PROVIDER_DOCS };
+  const flat = (key: string) => ({ ...PROVIDERS[key] }) as ProviderDefinition;
+
+  it('refuses a flat field that contradicts a documented behaviour, naming the entry', () => {
+    const box = { ...flat('box'), rotates_refresh_token: false, reuse_grace_seconds: null };
+    expect(() => documentCatalogue({ ...PROVIDERS, box }, docs)).toThrow(
+      /box\.behaviours\.rotates_refresh_token: rotates_refresh_token is documented as true/,
+    );
+    const spotify = { ...flat('spotify'), grant_lifetime_seconds: null };
+    expect(() => documentCatalogue({ ...PROVIDERS, spotify }, docs)).toThrow(
+      /spotify\.behaviours\.grant_lifetime_seconds/,
+    );
+  });
+
+  it('refuses a provider without documentation, and documentation without a provider', () => {
+    const { xero: _xero, ...undocumented } = docs;
+    expect(() => documentCatalogue(PROVIDERS, undocumented)).toThrow(
+      /xero: in the catalogue, but not documented/,
+    );
+    const { xero: _gone, ...fewer } = PROVIDERS;
+    expect(() => documentCatalogue(fewer, docs)).toThrow(/xero: documented, but not in the catalogue/);
+  });
+
+  it('refuses an entry that cites no documentation at all', () => {
+    const custom = { ...(PROVIDER_DOCS.custom as (typeof PROVIDER_DOCS)[string]), quirks: [] };
+    expect(() => documentCatalogue(PROVIDERS, { ...docs, custom })).toThrow(
+      /custom\.behaviours: an entry needs at least one documentation source/,
+    );
+  });
+
+  it('joins the same catalogue when nothing disagrees', () => {
+    expect(documentCatalogue(PROVIDERS, docs)).toEqual(DOCUMENTED_PROVIDERS);
   });
 });
 
