@@ -57,7 +57,7 @@ export interface RefreshPipelineProps {
   /**
    * At least one refresh lease (shared/refresh/options.ts `leaseMsFor`), at most a sixth of the
    * 10-minute claim (the queue's visibility is 6 × this).
-   * @default a lease and one more refresh's work (`invocationMsFor`): 60 s with the default provider timeout
+   * @default a lease and one more refresh's work (`invocationMsFor`), at most a sixth of the claim: 60 s with the default provider timeout
    */
   readonly refresherTimeout?: Duration;
   /** Concurrent refresher invocations the queue mapping allows (2–1000). @default 10 */
@@ -104,8 +104,7 @@ export class RefreshPipeline extends Construct {
     const rate = props.scheduleRate ?? Duration.minutes(1);
     const window = props.flexibleWindow ?? Duration.minutes(1);
     const providerTimeout = props.providerTimeout ?? Duration.seconds(10);
-    const refresherTimeout =
-      props.refresherTimeout ?? wholeSeconds(invocationMsFor(providerTimeout.toMilliseconds()));
+    const refresherTimeout = props.refresherTimeout ?? defaultRefresherTimeout(providerTimeout);
     const maxConcurrency = props.maxConcurrency ?? 10;
     const retryAttempts = props.scheduleRetryAttempts ?? 2;
     this.validate({ rate, window, refresherTimeout, providerTimeout, retryAttempts });
@@ -261,6 +260,17 @@ export class RefreshPipeline extends Construct {
       fail('scheduleRetryAttempts must be an integer from 0 to 185');
     }
   }
+}
+
+/**
+ * The refresher's timeout when none is given: a lease and one more refresh's work, so a record that
+ * waits for its integration's slot still has time for its own refresh; never longer than the scan
+ * claim allows (its six-fold visibility must fit in the claim).
+ */
+function defaultRefresherTimeout(providerTimeout: Duration): Duration {
+  const longest = Math.floor(SCAN_CLAIM.toSeconds() / VISIBILITY_TIMEOUT_FACTOR);
+  const wanted = wholeSeconds(invocationMsFor(providerTimeout.toMilliseconds())).toSeconds();
+  return Duration.seconds(Math.min(longest, wanted));
 }
 
 /** Lambda timeouts are whole seconds: rounded up. */
