@@ -25,6 +25,7 @@ import { ARecord, HostedZone, type IHostedZone, RecordTarget } from 'aws-cdk-lib
 import { ApiGatewayv2DomainProperties } from 'aws-cdk-lib/aws-route53-targets';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { parseRefreshOptions, workUnderLeaseMs } from '../shared/refresh/options';
 import { ApiEdge, type ApiEdgeProps } from './api-edge';
 import { type EnvironmentValues, functionEnvironment } from './environment';
 import { acknowledge } from './nag';
@@ -353,8 +354,10 @@ export class TokenApi extends Construct {
     if (timeout.toSeconds() > MAX_INTEGRATION_TIMEOUT.toSeconds()) {
       fail('timeout must be at most 29 s (API Gateway ends the request at 30 s)');
     }
-    // shared/refresh/under-lease.ts refuses to start a refresh with less time left than this.
-    const needed = providerTimeout.toSeconds() * 2 + 5;
+    // The refresh refuses to start with less time left than the work a lease covers (the same
+    // rule, shared/refresh/options.ts); the API cannot hold a whole lease (29 s at most).
+    const needed =
+      workUnderLeaseMs(parseRefreshOptions({ providerTimeoutMs: providerTimeout.toMilliseconds() })) / 1000;
     if (timeout.toSeconds() <= needed) {
       fail(`timeout must exceed two provider calls plus the commit budget (${needed} s)`);
     }

@@ -130,7 +130,7 @@ export const connectionRoutes: readonly AnyRoute<ApiDeps>[] = [
     path: `${PATH}/refresh`,
     auth: 'admin',
     params: connectionParamsSchema,
-    responses: { 200: viewBody, ...errorResponses(404, 424, 502, 503) },
+    responses: { 200: viewBody, ...errorResponses(404, 409, 424, 502, 503) },
     handle: async ({ deps, params, remainingTimeMs }) => {
       const result = await refreshConnection(deps.refresh, keyOf(params), {
         trigger: 'forced',

@@ -112,7 +112,8 @@ export const integrationRoutes: readonly AnyRoute<ApiDeps>[] = [
     params: integrationParamsSchema,
     responses: {
       204: { description: 'Deleted' },
-      ...errorResponses(404, 409),
+      ...errorResponses(404),
+      409: { description: 'conflict: the integration still has connections', schema: errorEnvelopeSchema },
     },
     handle: async ({ deps, params }) => {
       const id = params.integration_id;

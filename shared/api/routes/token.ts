@@ -24,7 +24,7 @@ export const tokenRoutes: readonly AnyRoute<ApiDeps>[] = [
     query: tokenQuerySchema,
     responses: {
       200: { description: 'An access token (never a refresh token)', schema: accessTokenSchema },
-      ...errorResponses(404, 424, 502, 503),
+      ...errorResponses(404, 409, 424, 502, 503),
     },
     handle: async ({ deps, params, query, remainingTimeMs }) => {
       const result = await getValidToken(

@@ -3,7 +3,7 @@ import { errorEnvelopeSchema } from './common';
 
 const DESCRIPTIONS = {
   404: 'not_found: unknown integration or connection',
-  409: 'conflict: the integration still has connections',
+  409: 'conflict: not possible in the current state (a forced refresh of a connection without a refresh token, a revoked grant; the message says which)',
   424: 'reauth_required: the end user must re-authorize; `details.connection` is the connection view',
   502: 'provider_error: the provider answered the refresh with something unusable (`details.provider_error` when it sent one)',
   503: 'provider_unavailable or refresh_in_progress: transient; see the Retry-After header',
