@@ -6,6 +6,7 @@ import { DEMO, startDemo } from '../../infra/local/demo';
 import type { LocalRuntime } from '../../infra/local/runtime';
 import { startTestRuntime, type TestRuntime } from '../support/local';
 import { rememberSecret } from '../support/secrets';
+import { until } from '../support/wait';
 import { HAVE_CHROMIUM, launchChromium, SKIP_NOTICE } from './chromium';
 
 // The operator console (GET /console) in real headless Chromium against the local runtime running
@@ -37,7 +38,11 @@ describe.skipIf(!HAVE_CHROMIUM)('operator console in headless Chromium', () => {
     readKeyId = created.key_id;
     rememberSecret(readKey);
     // The demo revokes carol's grant at once: wait until her next refresh finds out.
-    await until(async () => (await connection(DEMO.revoked)).status === 'needs_reauth');
+    await until(
+      `${DEMO.revoked} to need reauthorization`,
+      async () => (await connection(DEMO.revoked)).status === 'needs_reauth',
+      60_000,
+    );
     browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
@@ -53,13 +58,6 @@ describe.skipIf(!HAVE_CHROMIUM)('operator console in headless Chromium', () => {
   }
   const connection = (id: string) =>
     api<{ status: string; account_id: string | null }>('GET', `/v1/integrations/demo/connections/${id}`);
-  async function until(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-    const end = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > end) throw new Error('condition not met in time');
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
 
   async function openConsole(): Promise<Page> {
     const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });

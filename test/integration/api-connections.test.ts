@@ -7,20 +7,13 @@ import { startTestRuntime, type TestRuntime } from '../support/local';
 import { type OidcHarness, startOidcProvider } from '../support/oidc';
 import { type ProviderDouble, startProviderDouble } from '../support/provider-double';
 import { rememberSecret } from '../support/secrets';
+import { until } from '../support/wait';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 interface ConnectionList {
   items: ConnectionView[];
   next_cursor: string | null;
 }
-
-const until = async (what: string, check: () => boolean, timeoutMs = 15_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-};
 
 // api.md "Connections" through the real local runtime, with oidc-provider (strict rotation) as the
 // provider and a provider double in front of it for outages and unusable answers.
@@ -277,7 +270,7 @@ describe('connections API', () => {
     expect(reimported.body).toMatchObject({ status: 'active', consecutive_failures: 0, last_error: null });
     const types = () =>
       receiver.delivered((w) => w.event.data.connection_id === 'revoked').map((w) => w.event.type);
-    await until('the reauthorized webhook', () => types().includes('connection.reauthorized'));
+    await until('the reauthorized webhook', () => types().includes('connection.reauthorized'), 15_000);
     expect(types()).toEqual(['connection.reauth_required', 'connection.reauthorized']);
   });
 

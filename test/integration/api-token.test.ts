@@ -11,14 +11,7 @@ import { startTestRuntime, type TestRuntime } from '../support/local';
 import { type OidcHarness, startOidcProvider } from '../support/oidc';
 import { type ProviderDouble, startProviderDouble } from '../support/provider-double';
 import { rememberSecret } from '../support/secrets';
-
-const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 20_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-};
+import { until } from '../support/wait';
 
 // api.md `GET .../token` (the hot path) through the real local runtime, against oidc-provider with
 // strict rotation (a refresh token presented twice revokes the grant) and a provider double in front

@@ -33,21 +33,15 @@ describe('connect flow: the provider account behind a connection', () => {
   });
 
   async function putIntegration(id: string, config: Partial<IntegrationConfig> = {}): Promise<void> {
-    const client = oidc.clients[0] ?? { id: '', secret: '' };
-    rememberSecret(client.secret);
     await saveIntegration(
       rt,
       id,
-      {
-        provider: 'custom',
-        client_id: client.id,
-        token_url: oidc.tokenUrl,
+      ...oidc.integration({
         authorization_url: oidc.authorizationUrl,
         scopes: ['openid', 'offline_access'],
         authorization_params: { prompt: 'consent' },
         ...config,
-      },
-      client.secret,
+      }),
     );
   }
 

@@ -15,7 +15,8 @@ import type { ApiAnswer } from '../support/api-client';
 import { startTestRuntime, type TestRuntime } from '../support/local';
 import { type OidcHarness, startOidcProvider } from '../support/oidc';
 import { rememberedSecrets, rememberSecret } from '../support/secrets';
-import { eventually, startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
+import { until } from '../support/wait';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 // api.md "Re-authorization (connect) flow", end to end: the real local runtime (HTTP server, api
 // handler, dynalite, fauxqs, webhook sender) and a real OAuth server (oidc-provider, strict rotation)
@@ -61,14 +62,7 @@ describe('connect flow through the local runtime', () => {
   const newId = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
 
   async function putIntegration(id: string, config: Partial<IntegrationConfig> = {}): Promise<void> {
-    const secret = client().secret;
-    rememberSecret(secret);
-    await saveIntegration(
-      rt,
-      id,
-      { provider: 'custom', client_id: client().id, token_url: oidc.tokenUrl, ...config },
-      secret,
-    );
+    await saveIntegration(rt, id, ...oidc.integration(config));
   }
 
   /** An API call's answer, kept in `answered`. */
@@ -220,7 +214,7 @@ describe('connect flow through the local runtime', () => {
 
     const events = (type: string) =>
       receiver.delivered((w) => w.event.type === type && w.event.data.connection_id === connectionId);
-    await eventually(() => events('connection.reauthorized').length > 0, 15_000, 'connection.reauthorized');
+    await until('connection.reauthorized', () => events('connection.reauthorized').length > 0, 15_000);
     expect(events('connection.reauth_required')).toHaveLength(1);
     await new Promise((resolve) => setTimeout(resolve, 1_500)); // a duplicate would have arrived by now
     const reauthorized = events('connection.reauthorized');
@@ -262,7 +256,7 @@ describe('connect flow through the local runtime', () => {
       receiver.delivered(
         (w) => w.event.type === 'connection.reauth_due' && w.event.data.connection_id === connectionId,
       );
-    await eventually(() => warnings().length > 0, 15_000, 'connection.reauth_due');
+    await until('connection.reauth_due', () => warnings().length > 0, 15_000);
 
     const session = (
       await post('/v1/connect-sessions', { integration_id: lifeIntegration, connection_id: connectionId })

@@ -37,23 +37,17 @@ describe('grant lifecycle (reauth_due)', () => {
     dynamo = await startTestDynalite();
     table = await dynamo.newTable();
     oidc = await startOidcProvider({ rotation: 'strict', refreshTokenTtlSeconds: GRANT_SECONDS });
-    const client = oidc.clients[0];
-    if (client === undefined) throw new Error('no client');
     core = createCore({ dynamo, table, clock, publisher });
     history = new DynamoHistoryStore(dynamo.client, { tableName: table });
     await core.putIntegration(
       key.integrationId,
-      {
-        provider: 'custom',
-        client_id: client.id,
-        token_url: oidc.tokenUrl,
+      ...oidc.integration({
         refresh: {
           grant_lifetime_seconds: GRANT_SECONDS,
           reauth_lead_seconds: LEAD_SECONDS,
           margin_seconds: 300,
         },
-      },
-      client.secret,
+      }),
     );
   });
   afterAll(async () => {

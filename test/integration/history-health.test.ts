@@ -5,15 +5,8 @@ import { createApiClient } from '../../shared/api/client';
 import { startTestRuntime, type TestRuntime } from '../support/local';
 import { type OidcHarness, startOidcProvider } from '../support/oidc';
 import { rememberSecret } from '../support/secrets';
+import { until } from '../support/wait';
 import { startWebhookReceiver } from '../support/webhook-receiver';
-
-const until = async (what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-};
 
 /**
  * api.md v1.1 history and health through the local runtime (real handlers, dynalite, fauxqs, the

@@ -1,13 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LOCAL_VISIBILITY_TIMEOUT_SECONDS } from '../../infra/local/sqs';
+import { closedPort } from '../support/ports';
 import { type ProviderDouble, startProviderDouble } from '../support/provider-double';
 import { rememberSecret } from '../support/secrets';
+import { until } from '../support/wait';
 
 /** The service's provider timeout here; its lease is derived from it (2 calls + commit budget + margin). */
 const PROVIDER_TIMEOUT_MS = 2_000;
@@ -19,29 +20,6 @@ const LEASE_MS = PROVIDER_TIMEOUT_MS * 2 + 5_000 + 10_000;
  */
 const START_BOUND_MS = 90_000;
 const RECOVERY_BOUND_MS = LEASE_MS + LOCAL_VISIBILITY_TIMEOUT_SECONDS.refresh * 1_000 + 60_000;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-async function until<T>(
-  what: string,
-  check: () => Promise<T | undefined> | T | undefined,
-  timeoutMs: number,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 // reliability.md promise 20: `kill -9` of the local runtime while a refresh waits on the provider,
 // then a restart on the same DATA_DIR: the connection is refreshed after the dead worker's lease
@@ -59,7 +37,7 @@ describe('local runtime killed during a provider call', () => {
       mode: { mode: 'slow', delayMs: 5_000, graceSeconds: 600 },
       graceSeconds: 600,
     });
-    const port = await freePort();
+    const port = await closedPort();
     const apiKey = `ork_${randomBytes(24).toString('base64url')}`;
     rememberSecret(apiKey);
     const children: ChildProcess[] = [];

@@ -13,15 +13,8 @@ import { createQueueWithDlq, type LocalSqs, startLocalSqs } from '../../infra/lo
 import type { OutboxEvent } from '../../shared/domain/events';
 import { closedPort } from '../support/ports';
 import { rememberSecret } from '../support/secrets';
+import { until } from '../support/wait';
 import { startWebhookReceiver } from '../support/webhook-receiver';
-
-const until = async (what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-};
 
 const event = (id: string): OutboxEvent => ({
   id,
@@ -131,6 +124,7 @@ describe('local runtime', () => {
     await until(
       'the sender to take the event',
       async () => (await inFlight(first, first.queues.webhooks)) === 1,
+      10_000,
     );
     // A refresh task still queued at stop (its connection is claimed for minutes) survives too.
     const task = JSON.stringify({ v: 1, integration_id: 'gone', connection_id: 'task-at-stop', due_at: 1 });
@@ -153,7 +147,7 @@ describe('local runtime', () => {
       expect(second.apiKeySha256).toBe(first.apiKeySha256);
       expect(second.webhookSecret).toBe(first.webhookSecret);
       expect(second.restoredMessages).toBe(2);
-      await until('the saved event to be delivered', () => receiver.received.length > 0);
+      await until('the saved event to be delivered', () => receiver.received.length > 0, 10_000);
       expect(receiver.received[0]?.headers['webhook-id']).toBe('evt_restart_0001');
       await expect(stat(join(dir, PENDING_MESSAGES_FILE))).rejects.toThrow(/ENOENT/);
     } finally {
@@ -204,8 +198,9 @@ describe('SQS poller (event-source mapping)', () => {
       await until(
         'the poison record to reach the DLQ',
         async () => (await sqs.inspect('poll-test-dlq'))?.length === 1,
+        10_000,
       );
-      await until('the queue to drain', async () => (await sqs.inspect('poll-test'))?.length === 0);
+      await until('the queue to drain', async () => (await sqs.inspect('poll-test'))?.length === 0, 10_000);
     } finally {
       await poller.stop();
     }
@@ -253,6 +248,7 @@ describe('SQS poller (event-source mapping)', () => {
       await until(
         'both records to complete on redelivery',
         async () => calls >= 2 && (await sqs.inspect('throw-test'))?.length === 0,
+        10_000,
       );
     } finally {
       await poller.stop();

@@ -2,13 +2,15 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LOCK_FILE } from '../../infra/local/config';
 import { PARENT_WATCH_INTERVAL_MS } from '../../infra/local/parent-watch';
+import { closedPort } from '../support/ports';
 import { rememberSecret } from '../support/secrets';
+import { until } from '../support/wait';
 
 /**
  * What a process manager does to `npm start`: SIGTERM to the npm process only. npm 11 exits without
@@ -18,15 +20,6 @@ import { rememberSecret } from '../support/secrets';
  * shared: this asserts that it stops, not how fast.
  */
 const STOP_BOUND_MS = 2 * (PARENT_WATCH_INTERVAL_MS + 10_000) + 20_000;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 const portOpen = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -47,14 +40,6 @@ const alive = (pid: number) => {
   }
 };
 
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describe('stopping the local runtime started with npm start', () => {
   const cleanup: Array<() => Promise<void>> = [];
   afterAll(async () => {
@@ -68,7 +53,7 @@ describe('stopping the local runtime started with npm start', () => {
     'stops cleanly when only %s gets SIGTERM',
     async (_what, target) => {
       const dataDir = await mkdtemp(join(tmpdir(), 'local-stop-'));
-      const port = await freePort();
+      const port = await closedPort();
       const apiKey = `ork_${randomBytes(24).toString('base64url')}`;
       rememberSecret(apiKey);
       const output: string[] = [];

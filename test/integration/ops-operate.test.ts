@@ -9,14 +9,7 @@ import { SCHEDULE_PAUSED_FILE } from '../../infra/local/control';
 import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime';
 import { startTestRuntime, type TestRuntime } from '../support/local';
 import { rememberSecret } from '../support/secrets';
-
-const until = async (what: string, check: () => Promise<boolean> | boolean, timeoutMs = 30_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-};
+import { until } from '../support/wait';
 
 const ACCESS = 'ops-operate-access-token-0001';
 const REFRESH = 'ops-operate-refresh-token-0001';
@@ -148,7 +141,7 @@ describe('npm run ops against the local runtime: keys, connections, integration 
   });
 
   it('schedule pause stops scheduled scans (kept in DATA_DIR), resume starts them again', async () => {
-    await until('a first scheduled scan', () => rt.timer.status().scheduledRuns > 0);
+    await until('a first scheduled scan', () => rt.timer.status().scheduledRuns > 0, 30_000);
     const paused = await ops(['schedule', 'pause']);
     expect(paused.code).toBe(0);
     expect(paused.out).toContain('DISABLED');
@@ -157,7 +150,11 @@ describe('npm run ops against the local runtime: keys, connections, integration 
     const runsAtPause = rt.timer.status().scheduledRuns;
     const ticksAtPause = rt.timer.status().ticksWhilePaused;
     // Ticks keep coming while paused; none of them scans.
-    await until('three ticks while paused', () => rt.timer.status().ticksWhilePaused >= ticksAtPause + 3);
+    await until(
+      'three ticks while paused',
+      () => rt.timer.status().ticksWhilePaused >= ticksAtPause + 3,
+      30_000,
+    );
     expect(rt.timer.status().scheduledRuns).toBe(runsAtPause);
     const status = await ops(['schedule', 'status']);
     expect(status.out).toMatch(/DISABLED .*paused since/);
@@ -167,7 +164,7 @@ describe('npm run ops against the local runtime: keys, connections, integration 
     expect(resumed.code).toBe(0);
     expect(resumed.out).toContain('ENABLED');
     await expect(stat(join(rt.dataDir, SCHEDULE_PAUSED_FILE))).rejects.toThrow(/ENOENT/);
-    await until('a scheduled scan after resume', () => rt.timer.status().scheduledRuns > runsAtPause);
+    await until('a scheduled scan after resume', () => rt.timer.status().scheduledRuns > runsAtPause, 30_000);
   });
 
   it('the operator routes need an admin key and answer only on the local runtime', async () => {
@@ -249,11 +246,11 @@ describe('npm run ops against the local runtime: keys, connections, integration 
     expect((await ops(['schedule', 'pause'])).code).toBe(0);
     rt = await runtime.restart();
     expect(rt.timer.status().state).toBe('DISABLED');
-    await until('two ticks after the restart', () => rt.timer.status().ticksWhilePaused >= 2);
+    await until('two ticks after the restart', () => rt.timer.status().ticksWhilePaused >= 2, 30_000);
     expect(rt.timer.status().scheduledRuns).toBe(0);
     expect((await ops(['schedule', 'status'])).out).toContain('DISABLED');
     expect((await ops(['schedule', 'resume'])).code).toBe(0);
-    await until('a scheduled scan after resume', () => rt.timer.status().scheduledRuns > 0);
+    await until('a scheduled scan after resume', () => rt.timer.status().scheduledRuns > 0, 30_000);
   });
 
   it('keys work on a stopped local runtime, directly on its data', async () => {

@@ -19,7 +19,8 @@ import { startTestRuntime, type TestRuntime } from '../support/local';
 import { type OidcHarness, startOidcProvider } from '../support/oidc';
 import { type ProviderDouble, startProviderDouble } from '../support/provider-double';
 import { rememberSecret } from '../support/secrets';
-import { eventually, startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
+import { until } from '../support/wait';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 // Issue 3 acceptance through the local runtime: the real handlers on dynalite + fauxqs, a real
 // OAuth server with strict rotation (oidc-provider), a real webhook receiver on loopback.
@@ -56,14 +57,7 @@ describe('refresh pipeline through the local runtime', () => {
   const client = () => oidc.clients[0] ?? { id: '', secret: '' };
 
   async function putIntegration(id: string, config: Partial<IntegrationConfig> = {}): Promise<void> {
-    const secret = client().secret;
-    rememberSecret(secret);
-    await saveIntegration(
-      rt,
-      id,
-      { provider: 'custom', client_id: client().id, token_url: oidc.tokenUrl, ...config },
-      secret,
-    );
+    await saveIntegration(rt, id, ...oidc.integration(config));
   }
 
   async function connect(integrationId: string, count: number, expiresInMs = 10_000) {
@@ -124,10 +118,10 @@ describe('refresh pipeline through the local runtime', () => {
     await putIntegration('calibration');
     const keys = await connect('calibration', count, 1);
     const started = Date.now();
-    await eventually(
+    await until(
+      'the calibration burst',
       async () => (await snapshot('calibration')).every((c) => c.generation >= 2),
       120_000,
-      'the calibration burst',
     );
     const seconds = Math.max(0.001, (Date.now() - started) / 1000);
     await Promise.all(keys.map((k) => rt.store.delete(k)));
@@ -156,7 +150,8 @@ describe('refresh pipeline through the local runtime', () => {
     let expiredSightings = 0;
     let minHeadroomMs = Number.POSITIVE_INFINITY;
 
-    await eventually(
+    await until(
+      'three refreshes of every connection',
       async () => {
         const all = await snapshot('fleet');
         const now = Date.now();
@@ -168,7 +163,6 @@ describe('refresh pipeline through the local runtime', () => {
         return all.length === fleet && all.every((c) => c.generation >= 4);
       },
       lifetimeMs * 6,
-      'three refreshes of every connection',
     );
 
     expect(expiredSightings).toBe(0);
@@ -186,7 +180,7 @@ describe('refresh pipeline through the local runtime', () => {
     const forThis = (w: { event: { type: string; data: { connection_id: string } } }) =>
       w.event.type === 'connection.reauth_required' && w.event.data.connection_id === key.connectionId;
 
-    await eventually(() => receiver.delivered(forThis).length > 0, 20_000, 'the webhook');
+    await until('the webhook', () => receiver.delivered(forThis).length > 0, 20_000);
     await new Promise((resolve) => setTimeout(resolve, 3_000));
 
     const hooks = receiver.delivered(forThis);
@@ -218,10 +212,10 @@ describe('refresh pipeline through the local runtime', () => {
       const ofConnection = (id: string) =>
         receiver.delivered((w) => w.event.data.connection_id === id).map((w) => w.event.type);
 
-      await eventually(
+      await until(
+        'recovery of every connection',
         () => keys.every((k) => ofConnection(k.connectionId).includes('connection.recovered')),
         20_000,
-        'recovery of every connection',
       );
       await new Promise((resolve) => setTimeout(resolve, 2_000));
 
@@ -244,16 +238,16 @@ describe('refresh pipeline through the local runtime', () => {
     await Promise.all(keys.map((k) => refreshConnection(rt.refresh, k, { trigger: 'forced' })));
     const attempts = (id: string) => receiver.received.filter((w) => w.event.data.connection_id === id);
 
-    await eventually(
+    await until(
+      'three failed attempts each',
       () => keys.every((k) => attempts(k.connectionId).length >= 3),
       20_000,
-      'three failed attempts each',
     );
     receiver.setStatus(204);
-    await eventually(
+    await until(
+      'delivery after the outage',
       () => keys.every((k) => attempts(k.connectionId).some((w) => w.answered === 204)),
       20_000,
-      'delivery after the outage',
     );
 
     for (const k of keys) {
@@ -302,10 +296,10 @@ describe('refresh pipeline through the local runtime', () => {
       );
     };
 
-    await eventually(
+    await until(
+      'the poison messages in the DLQ',
       async () => (await count(local.queues.refreshDlq)) >= 3,
       30_000,
-      'the poison messages in the DLQ',
     );
     // A valid record failing alongside would have reached the DLQ by now too (same visibility, same count).
     await new Promise((resolve) => setTimeout(resolve, 2_000));

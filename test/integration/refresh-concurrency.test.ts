@@ -26,18 +26,7 @@ describe('refreshConnection under concurrency (oidc-provider, strict rotation)',
     // Two "processes": separate store clients, caches, single-flight maps and lease owners.
     processA = createCore({ dynamo, table, keyring, owner: 'process-a' });
     processB = createCore({ dynamo, table, keyring, owner: 'process-b' });
-    const client = oidc.clients[0];
-    if (client === undefined) throw new Error('no client');
-    await processA.putIntegration(
-      'acme',
-      {
-        provider: 'custom',
-        client_id: client.id,
-        token_url: oidc.tokenUrl,
-        client_auth: 'client_secret_basic',
-      },
-      client.secret,
-    );
+    await processA.putIntegration('acme', ...oidc.integration({ client_auth: 'client_secret_basic' }));
   });
   afterAll(async () => {
     await Promise.all([dynamo?.close(), oidc?.close()]);

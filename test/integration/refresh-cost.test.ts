@@ -44,11 +44,7 @@ describe('the cost of one scheduled refresh', () => {
     const keyring = createKmsKeyring(new KMSClient({ region: 'us-east-1' }), 'key-1');
     const core = createCore({ dynamo, table, keyring });
     const client = oidc.clients[0] ?? { id: '', secret: '' };
-    await core.putIntegration(
-      'acme',
-      { provider: 'custom', client_id: client.id, token_url: oidc.tokenUrl },
-      client.secret,
-    );
+    await core.putIntegration('acme', ...oidc.integration());
     const keys = Array.from({ length: 20 }, (_, i) => ({ integrationId: 'acme', connectionId: `u-${i}` }));
     for (const key of keys) {
       await core.importConnection(key, {

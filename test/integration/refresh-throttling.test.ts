@@ -55,11 +55,7 @@ describe('refreshConnection under injected DynamoDB throttling', () => {
     const keyring = createLocalKeyring(randomBytes(32));
     const setup = createCore({ dynamo, table, keyring });
     const client = oidc.clients[0] ?? { id: '', secret: '' };
-    await setup.putIntegration(
-      'acme',
-      { provider: 'custom', client_id: client.id, token_url: oidc.tokenUrl },
-      client.secret,
-    );
+    await setup.putIntegration('acme', ...oidc.integration());
     const keys: ConnectionKey[] = [];
     for (let i = 0; i < 20; i++) {
       const key = { integrationId: 'acme', connectionId: `t-${i}` };

@@ -11,6 +11,8 @@ import type {
   KoaContext,
   Provider,
 } from 'oidc-provider';
+import type { IntegrationConfig } from '../../shared/domain/integration';
+import { rememberSecret } from './secrets';
 
 /** `'strict'`: every refresh rotates and reuse revokes the grant. `'none'`: the refresh token never changes. */
 export type RotationMode = 'strict' | 'none';
@@ -77,6 +79,12 @@ export interface OidcHarness {
   readonly clients: readonly OidcClientCredentials[];
   /** Escape hatch: the oidc-provider instance. */
   readonly provider: Provider;
+  /**
+   * A custom-provider integration of this server for its first client (`config` over that) and the
+   * client's secret, remembered: what `saveIntegration` and the test core's `putIntegration` take
+   * after the integration id.
+   */
+  integration(config?: Partial<IntegrationConfig>): [IntegrationConfig, string];
   mintRefreshToken(options: MintRefreshTokenOptions): Promise<string>;
   /** Revokes the grant behind this refresh token (all its tokens), so the next refresh yields `invalid_grant`. */
   revokeGrant(refreshToken: string): Promise<void>;
@@ -403,6 +411,16 @@ export async function startOidcProvider(options: StartOidcProviderOptions = {}):
     redirectUri,
     clients,
     provider,
+
+    integration(config = {}) {
+      const client = clients[0];
+      if (client === undefined) throw new Error('integration: the harness has no client');
+      rememberSecret(client.secret);
+      return [
+        { provider: 'custom', client_id: client.id, token_url: `${issuer}${ROUTES.token}`, ...config },
+        client.secret,
+      ];
+    },
 
     async mintRefreshToken({ clientId, accountId = defaultAccountId, scope = 'openid offline_access' }) {
       const client = await provider.Client.find(clientId);
