@@ -6,10 +6,10 @@ import type { ConnectionKey } from '../../shared/domain/ids';
 import { importCredentials } from '../../shared/refresh/import-credentials';
 import { ManualClock } from '../support/clock';
 import { type Core, createCore, RecordingPublisher } from '../support/core';
-import { startTestDynalite, type TestDynamo } from '../support/dynamo';
 import { type OidcHarness, startOidcProvider } from '../support/oidc';
 import { startProviderDouble } from '../support/provider-double';
 import { rememberSecret } from '../support/secrets';
+import { useTestTable } from '../support/test-table';
 
 const DAY_MS = 86_400_000;
 /** oidc-provider's refresh-token and grant lifetime, and the integration's grant lifetime. */
@@ -23,8 +23,7 @@ const LEAD_SECONDS = 7 * 86_400;
  * provider's tokens live on real time, so every refresh here is a real rotation.
  */
 describe('grant lifecycle (reauth_due)', () => {
-  let dynamo: TestDynamo;
-  let table: string;
+  const db = useTestTable();
   let oidc: OidcHarness;
   let core: Core;
   let history: DynamoHistoryStore;
@@ -34,11 +33,9 @@ describe('grant lifecycle (reauth_due)', () => {
   const reauthDue = () => publisher.events.filter((e) => e.body.type === 'connection.reauth_due');
 
   beforeAll(async () => {
-    dynamo = await startTestDynalite();
-    table = await dynamo.newTable();
     oidc = await startOidcProvider({ rotation: 'strict', refreshTokenTtlSeconds: GRANT_SECONDS });
-    core = createCore({ dynamo, table, clock, publisher });
-    history = new DynamoHistoryStore(dynamo.client, { tableName: table });
+    core = createCore({ ...db, clock, publisher });
+    history = new DynamoHistoryStore(db.dynamo.client, { tableName: db.table });
     await core.putIntegration(
       key.integrationId,
       ...oidc.integration({
@@ -52,7 +49,6 @@ describe('grant lifecycle (reauth_due)', () => {
   });
   afterAll(async () => {
     await oidc?.close();
-    await dynamo?.close();
   });
 
   const mint = async () => {
@@ -212,7 +208,7 @@ describe('grant lifecycle (reauth_due)', () => {
     // `reauth_due_before`: only connections whose grant ends before the time given.
     const due = async (before: number) =>
       (
-        await new DynamoConnectionListing(dynamo.client, table, core.keyring).page({
+        await new DynamoConnectionListing(db.dynamo.client, db.table, core.keyring).page({
           integrationId: key.integrationId,
           reauthDueBefore: before,
           limit: 50,

@@ -14,9 +14,9 @@ import { retryHeldConnections } from '../../shared/refresh/retry-held';
 import { decryptSecrets } from '../../shared/refresh/secrets';
 import { ManualClock } from '../support/clock';
 import { type Core, createCore, RecordingPublisher } from '../support/core';
-import { startTestDynalite, type TestDynamo } from '../support/dynamo';
 import { type ProviderDouble, startProviderDouble } from '../support/provider-double';
 import { rememberSecret } from '../support/secrets';
+import { useTestTable } from '../support/test-table';
 
 const LEASE_MS = 8_000;
 const DAY_MS = 86_400_000;
@@ -27,8 +27,7 @@ const DAY_MS = 86_400_000;
  * Real dynalite, real HTTP to a scriptable provider double, the real envelope keyring.
  */
 describe('grant safety', () => {
-  let dynamo: TestDynamo;
-  let table: string;
+  const db = useTestTable();
   let double: ProviderDouble;
   const clock = new ManualClock();
   /** The keyring's own clock: moving it ages the cached data key without moving the service's. */
@@ -52,8 +51,7 @@ describe('grant safety', () => {
 
   const makeCore = (overrides: Partial<Parameters<typeof createCore>[0]> = {}) =>
     createCore({
-      dynamo,
-      table,
+      ...db,
       keyring,
       clock,
       publisher,
@@ -63,8 +61,6 @@ describe('grant safety', () => {
     });
 
   beforeAll(async () => {
-    dynamo = await startTestDynalite();
-    table = await dynamo.newTable();
     double = await startProviderDouble({ now: () => clock.now() });
     publisher = new RecordingPublisher();
     const setup = makeCore();
@@ -82,7 +78,7 @@ describe('grant safety', () => {
     );
   });
   afterAll(async () => {
-    await Promise.all([dynamo?.close(), double?.close()]);
+    await double?.close();
   });
   beforeEach(() => {
     publisher = new RecordingPublisher();
@@ -199,9 +195,9 @@ describe('grant safety', () => {
     expect((await stored(key)).accessTokenExpiresAt).toBe(clock.now() + MAX_TOKEN_LIFETIME_SECONDS * 1000);
 
     // An item written before clamping existed, with a time above 2^53: still decodes.
-    const raw = await dynamo.client.send(
+    const raw = await db.dynamo.client.send(
       new PutItemCommand({
-        TableName: table,
+        TableName: db.table,
         Item: {
           pk: { S: integrationPk('static') },
           sk: { S: connectionSk('legacy-huge') },
@@ -224,17 +220,17 @@ describe('grant safety', () => {
   it("a ciphertext copied from one connection's item into another's fails to decrypt; no provider call", async () => {
     const a = await connection('static');
     const b = await connection('static');
-    const itemA = await dynamo.client.send(
+    const itemA = await db.dynamo.client.send(
       new GetItemCommand({
-        TableName: table,
+        TableName: db.table,
         Key: { pk: { S: integrationPk('static') }, sk: { S: connectionSk(a.key.connectionId) } },
       }),
     );
     const stolen = itemA.Item?.[A.secrets];
     expect(stolen?.B?.length).toBeGreaterThan(0);
-    await dynamo.client.send(
+    await db.dynamo.client.send(
       new UpdateItemCommand({
-        TableName: table,
+        TableName: db.table,
         Key: { pk: { S: integrationPk('static') }, sk: { S: connectionSk(b.key.connectionId) } },
         UpdateExpression: 'SET #s = :s',
         ExpressionAttributeNames: { '#s': A.secrets },
@@ -300,7 +296,7 @@ describe('grant safety', () => {
     // A DynamoDB client that applies the commit, then loses its answer (a retryable error), so the
     // SDK's own retry sends it again and gets a conditional-check failure.
     const lossy = new DynamoDBClient({
-      endpoint: dynamo.endpoint,
+      endpoint: db.dynamo.endpoint,
       region: 'us-east-1',
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
       maxAttempts: 3,
@@ -323,7 +319,7 @@ describe('grant safety', () => {
       },
       { step: 'deserialize', name: 'loseCommitAnswer' },
     );
-    const lossyCore = makeCore({ dynamo: { ...dynamo, client: lossy } });
+    const lossyCore = makeCore({ dynamo: { ...db.dynamo, client: lossy } });
     const { key, refreshToken } = await connection('strict');
     lose = 1;
 

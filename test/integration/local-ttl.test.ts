@@ -1,41 +1,32 @@
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sweepExpiredItems } from '../../infra/local/ttl';
 import { DynamoDueIndex } from '../../shared/adapters/aws/dynamodb/due-index';
 import { ManualClock } from '../support/clock';
-import { startTestDynalite, type TestDynamo } from '../support/dynamo';
+import { useTestTable } from '../support/test-table';
 
 describe('local TTL stand-in', () => {
-  let dynamo: TestDynamo;
-  let table: string;
+  const db = useTestTable();
   const clock = new ManualClock();
-
-  beforeAll(async () => {
-    dynamo = await startTestDynalite();
-    table = await dynamo.newTable();
-  }, 60_000);
-  afterAll(async () => {
-    await dynamo?.close();
-  });
 
   const exists = async (pk: string, sk: string) =>
     (
-      await dynamo.client.send(
-        new GetItemCommand({ TableName: table, Key: { pk: { S: pk }, sk: { S: sk } } }),
+      await db.dynamo.client.send(
+        new GetItemCommand({ TableName: db.table, Key: { pk: { S: pk }, sk: { S: sk } } }),
       )
     ).Item !== undefined;
 
   it('deletes items whose ttl has passed (scan claims, sessions) and keeps the rest', async () => {
     const now = clock.now();
-    const index = new DynamoDueIndex(dynamo.client, table);
+    const index = new DynamoDueIndex(db.dynamo.client, db.table);
     // A scan claim that runs out in 10 minutes carries a ttl an hour after that.
     await index.recordClaims(3, now, now + 600_000, [
       { integrationId: 'acme', connectionId: 'c-1', at: now },
     ]);
     const put = (pk: string, ttl?: number) =>
-      dynamo.client.send(
+      db.dynamo.client.send(
         new PutItemCommand({
-          TableName: table,
+          TableName: db.table,
           Item: { pk: { S: pk }, sk: { S: 'S' }, ...(ttl === undefined ? {} : { ttl: { N: String(ttl) } }) },
         }),
       );
@@ -43,14 +34,14 @@ describe('local TTL stand-in', () => {
     await put('CS#live', Math.floor(now / 1000) + 600);
     await put('I#acme'); // no ttl: never expires
 
-    expect(await sweepExpiredItems(dynamo.client, table, clock)).toBe(1);
+    expect(await sweepExpiredItems(db.dynamo.client, db.table, clock)).toBe(1);
     expect(await exists('CS#expired', 'S')).toBe(false);
     expect(await exists('CS#live', 'S')).toBe(true);
     expect(await exists('I#acme', 'S')).toBe(true);
     expect((await index.activeClaims(3, now, 600_000)).size).toBe(1);
 
     clock.advance(600_000 + 3_600_000 + 1_000);
-    expect(await sweepExpiredItems(dynamo.client, table, clock)).toBe(2); // the claim and CS#live
+    expect(await sweepExpiredItems(db.dynamo.client, db.table, clock)).toBe(2); // the claim and CS#live
     expect(await exists('I#acme', 'S')).toBe(true);
     expect((await index.activeClaims(3, now, 600_000)).size).toBe(0);
   });

@@ -6,30 +6,28 @@ import { fenceOf } from '../../shared/ports/store';
 import { decryptSecrets } from '../../shared/refresh/secrets';
 import type { RefreshResult } from '../../shared/refresh/types';
 import { type Core, createCore } from '../support/core';
-import { startTestDynalite, type TestDynamo } from '../support/dynamo';
 import { type OidcHarness, startOidcProvider } from '../support/oidc';
 import { rememberSecret } from '../support/secrets';
+import { useTestTable } from '../support/test-table';
 
 // reliability.md promises 1 and 2 against a real OAuth server that revokes the whole grant the
 // moment a rotated refresh token is presented twice (oidc-provider, rotateRefreshToken: true).
 describe('refreshConnection under concurrency (oidc-provider, strict rotation)', () => {
-  let dynamo: TestDynamo;
+  const db = useTestTable();
   let oidc: OidcHarness;
-  let table: string;
   const keyring = createLocalKeyring(randomBytes(32));
   let processA: Core;
   let processB: Core;
 
   beforeAll(async () => {
-    [dynamo, oidc] = await Promise.all([startTestDynalite(), startOidcProvider({ rotation: 'strict' })]);
-    table = await dynamo.newTable();
+    oidc = await startOidcProvider({ rotation: 'strict' });
     // Two "processes": separate store clients, caches, single-flight maps and lease owners.
-    processA = createCore({ dynamo, table, keyring, owner: 'process-a' });
-    processB = createCore({ dynamo, table, keyring, owner: 'process-b' });
+    processA = createCore({ ...db, keyring, owner: 'process-a' });
+    processB = createCore({ ...db, keyring, owner: 'process-b' });
     await processA.putIntegration('acme', ...oidc.integration({ client_auth: 'client_secret_basic' }));
   });
   afterAll(async () => {
-    await Promise.all([dynamo?.close(), oidc?.close()]);
+    await oidc?.close();
   });
   beforeEach(() => oidc.resetStats());
 

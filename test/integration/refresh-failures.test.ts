@@ -8,17 +8,16 @@ import { type Failpoints, SimulatedCrash } from '../../shared/refresh/failpoints
 import { decryptSecrets } from '../../shared/refresh/secrets';
 import { ManualClock } from '../support/clock';
 import { type Core, createCore, RecordingPublisher } from '../support/core';
-import { startTestDynalite, type TestDynamo } from '../support/dynamo';
 import { type ProviderDouble, startProviderDouble } from '../support/provider-double';
 import { rememberSecret } from '../support/secrets';
+import { useTestTable } from '../support/test-table';
 
 const LEASE_MS = 8_000;
 
 // reliability.md promises 3–7 and 12 against a scriptable provider double (real HTTP on loopback),
 // real dynalite and the local keyring. The clock is manual so backoff and leases are exact.
 describe('refreshConnection failure handling', () => {
-  let dynamo: TestDynamo;
-  let table: string;
+  const db = useTestTable();
   let double: ProviderDouble;
   const clock = new ManualClock();
   const keyring = createLocalKeyring(randomBytes(32));
@@ -27,10 +26,8 @@ describe('refreshConnection failure handling', () => {
   let pauseAfterAnswer: Failpoints | undefined;
 
   beforeAll(async () => {
-    dynamo = await startTestDynalite();
-    table = await dynamo.newTable();
     double = await startProviderDouble({ now: () => clock.now() });
-    const setup = createCore({ dynamo, table, keyring, clock });
+    const setup = createCore({ ...db, keyring, clock });
     const base = { provider: 'custom', client_id: 'client-1', token_url: double.url } as const;
     await setup.putIntegration(
       'strict',
@@ -45,14 +42,13 @@ describe('refreshConnection failure handling', () => {
     await setup.putIntegration('static', { ...base, rotates_refresh_token: false }, 'secret-static-1');
   });
   afterAll(async () => {
-    await Promise.all([dynamo?.close(), double?.close()]);
+    await double?.close();
   });
   beforeEach(() => {
     publisher = new RecordingPublisher();
     pauseAfterAnswer = undefined;
     core = createCore({
-      dynamo,
-      table,
+      ...db,
       keyring,
       clock,
       publisher,
@@ -227,8 +223,7 @@ describe('refreshConnection failure handling', () => {
       paused = resolve;
     });
     const frozen = createCore({
-      dynamo,
-      table,
+      ...db,
       keyring,
       clock,
       publisher,
@@ -270,8 +265,7 @@ describe('refreshConnection failure handling', () => {
     // The API's worker freezes after its last lease check, just before it sends (a GC pause, a
     // frozen container); when it wakes, the provider rejects the token it presents as superseded.
     const api = createCore({
-      dynamo,
-      table,
+      ...db,
       keyring,
       clock,
       publisher,

@@ -4,9 +4,9 @@ import { createLocalKeyring } from '../../shared/adapters/local/keyring';
 import type { ConnectionKey } from '../../shared/domain/ids';
 import { ManualClock } from '../support/clock';
 import { type Core, createCore } from '../support/core';
-import { startTestDynalite, type TestDynamo } from '../support/dynamo';
 import { type ProviderDouble, startProviderDouble } from '../support/provider-double';
 import { rememberSecret } from '../support/secrets';
+import { useTestTable } from '../support/test-table';
 
 const LEASE_MS = 8_000;
 
@@ -18,25 +18,21 @@ const LEASE_MS = 8_000;
  * failure (grant-safety), success (refresh-concurrency).
  */
 describe('refresh lease on every path', () => {
-  let dynamo: TestDynamo;
-  let table: string;
+  const db = useTestTable();
   let double: ProviderDouble;
   const clock = new ManualClock();
   const keyring = createLocalKeyring(randomBytes(32));
   let core: Core;
 
   beforeAll(async () => {
-    dynamo = await startTestDynalite();
-    table = await dynamo.newTable();
     double = await startProviderDouble({ now: () => clock.now() });
   });
   afterAll(async () => {
-    await Promise.all([dynamo?.close(), double?.close()]);
+    await double?.close();
   });
   beforeEach(async () => {
     core = createCore({
-      dynamo,
-      table,
+      ...db,
       keyring,
       clock,
       options: { providerTimeoutMs: 1_000, commitBudgetMs: 1_000, leaseMs: LEASE_MS },

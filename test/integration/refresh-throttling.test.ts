@@ -6,9 +6,9 @@ import { createLocalKeyring } from '../../shared/adapters/local/keyring';
 import type { ConnectionKey } from '../../shared/domain/ids';
 import { decryptSecrets } from '../../shared/refresh/secrets';
 import { createCore } from '../support/core';
-import { startTestDynalite, type TestDynamo } from '../support/dynamo';
 import { type OidcHarness, startOidcProvider } from '../support/oidc';
 import { rememberSecret } from '../support/secrets';
+import { useTestTable } from '../support/test-table';
 
 /**
  * A DynamoDB client whose calls fail with throttling at a given rate, injected as SDK middleware
@@ -38,22 +38,20 @@ function throttlingClient(endpoint: string, rate: () => number): DynamoDBClient 
 }
 
 describe('refreshConnection under injected DynamoDB throttling', () => {
-  let dynamo: TestDynamo;
+  const db = useTestTable();
   let oidc: OidcHarness;
-  let table: string;
   let rate = 0;
 
   beforeAll(async () => {
-    [dynamo, oidc] = await Promise.all([startTestDynalite(), startOidcProvider({ rotation: 'strict' })]);
-    table = await dynamo.newTable();
+    oidc = await startOidcProvider({ rotation: 'strict' });
   });
   afterAll(async () => {
-    await Promise.all([dynamo?.close(), oidc?.close()]);
+    await oidc?.close();
   });
 
   it('no connection ends inconsistent: every one still refreshes afterwards, versions only grew, no invalid_grant', async () => {
     const keyring = createLocalKeyring(randomBytes(32));
-    const setup = createCore({ dynamo, table, keyring });
+    const setup = createCore({ ...db, keyring });
     const client = oidc.clients[0] ?? { id: '', secret: '' };
     await setup.putIntegration('acme', ...oidc.integration());
     const keys: ConnectionKey[] = [];
@@ -67,15 +65,14 @@ describe('refreshConnection under injected DynamoDB throttling', () => {
     const versions = new Map(keys.map((k) => [k.connectionId, 0]));
 
     const flaky = createCore({
-      dynamo,
-      table,
+      ...db,
       keyring,
       options: { leaseMs: 3_500, providerTimeoutMs: 1_000, commitBudgetMs: 1_000 },
     });
     Object.assign(flaky.deps, {
       store: new DynamoConnectionStore(
-        throttlingClient(dynamo.endpoint, () => rate),
-        { tableName: table },
+        throttlingClient(db.dynamo.endpoint, () => rate),
+        { tableName: db.table },
       ),
       integrations: setup.integrations,
     });

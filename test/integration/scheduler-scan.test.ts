@@ -22,7 +22,8 @@ import { silentLogger } from '../../shared/ports/logger';
 import { type MetricsSink, nullMetrics } from '../../shared/ports/metrics';
 import { ManualClock } from '../support/clock';
 import { RecordingPublisher } from '../support/core';
-import { startTestDynalite, type TestDynamo } from '../support/dynamo';
+import type { TestDynamo } from '../support/dynamo';
+import { useTestTable } from '../support/test-table';
 
 const SHARDS = 16;
 const TOTAL = 20_000;
@@ -68,16 +69,13 @@ async function seed(dynamo: TestDynamo, table: string, now: number): Promise<voi
 }
 
 describe('scheduler scan', () => {
-  let dynamo: TestDynamo;
-  let table: string;
+  const db = useTestTable();
   let fauxqs: Awaited<ReturnType<typeof startFauxqs>>;
   let sqs: SQSClient;
   let queueUrl: string;
   const clock = new ManualClock();
 
   beforeAll(async () => {
-    dynamo = await startTestDynalite();
-    table = await dynamo.newTable();
     fauxqs = await startFauxqs({ port: 0, logger: false });
     sqs = new SQSClient({
       endpoint: fauxqs.address,
@@ -85,16 +83,16 @@ describe('scheduler scan', () => {
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
     queueUrl = fauxqs.createQueue('refresh').queueUrl;
-    await seed(dynamo, table, clock.now());
+    await seed(db.dynamo, db.table, clock.now());
   }, 120_000);
   afterAll(async () => {
     sqs?.destroy();
-    await Promise.all([dynamo?.close(), fauxqs?.stop()]);
+    await fauxqs?.stop();
   });
 
   const deps = () => ({
-    index: new DynamoDueIndex(dynamo.client, table),
-    store: new DynamoConnectionStore(dynamo.client, { tableName: table, dueShards: SHARDS }),
+    index: new DynamoDueIndex(db.dynamo.client, db.table),
+    store: new DynamoConnectionStore(db.dynamo.client, { tableName: db.table, dueShards: SHARDS }),
     tasks: new SqsTaskQueue(sqs, queueUrl),
     publisher: new RecordingPublisher(),
     clock,
@@ -122,9 +120,9 @@ describe('scheduler scan', () => {
   });
 
   it('claimed connections are not enqueued again by the next tick, and claiming wrote no connection', async () => {
-    const before = await dynamo.client.send(
+    const before = await db.dynamo.client.send(
       new GetItemCommand({
-        TableName: table,
+        TableName: db.table,
         Key: { pk: { S: integrationPk('acme') }, sk: { S: connectionSk('user-0') } },
       }),
     );
@@ -133,16 +131,16 @@ describe('scheduler scan', () => {
     expect(report).toMatchObject({ due: DUE, alreadyClaimed: DUE, enqueued: 0 });
     expect(await drain()).toHaveLength(0);
     // The claims live in one item per shard, not on the connections: their due time is unchanged.
-    const after = await dynamo.client.send(
+    const after = await db.dynamo.client.send(
       new GetItemCommand({
-        TableName: table,
+        TableName: db.table,
         Key: { pk: { S: integrationPk('acme') }, sk: { S: connectionSk('user-0') } },
       }),
     );
     expect(after.Item).toEqual(before.Item);
-    const claimItems = await dynamo.client.send(
+    const claimItems = await db.dynamo.client.send(
       new ScanCommand({
-        TableName: table,
+        TableName: db.table,
         FilterExpression: 'begins_with(pk, :p)',
         ExpressionAttributeValues: { ':p': { S: 'SCAN#' } },
       }),
@@ -153,9 +151,9 @@ describe('scheduler scan', () => {
   it('a connection whose due time changed is not held back by its old claim', async () => {
     const key = { integrationId: 'acme', connectionId: 'user-0' };
     const newDue = clock.now() - 500; // e.g. a failed refresh committed a short backoff
-    await dynamo.client.send(
+    await db.dynamo.client.send(
       new UpdateItemCommand({
-        TableName: table,
+        TableName: db.table,
         Key: { pk: { S: integrationPk(key.integrationId) }, sk: { S: connectionSk(key.connectionId) } },
         UpdateExpression: 'SET due_at = :d, next_refresh_at = :d',
         ExpressionAttributeValues: { ':d': { N: String(newDue) } },
@@ -169,8 +167,8 @@ describe('scheduler scan', () => {
   });
 
   it('tasks SQS does not accept are not claimed: the next tick enqueues them', async () => {
-    await dynamo.client.send(
-      new PutItemCommand({ TableName: table, Item: connectionItem('late-1', clock.now() - 10) }),
+    await db.dynamo.client.send(
+      new PutItemCommand({ TableName: db.table, Item: connectionItem('late-1', clock.now() - 10) }),
     );
     const failing = { ...deps(), tasks: new SqsTaskQueue(sqs, `${queueUrl}-missing`) };
     clock.advance(1_000);
@@ -184,12 +182,12 @@ describe('scheduler scan', () => {
   });
 
   it('when recording claims fails, the tasks are still queued and the next tick sends them again', async () => {
-    await dynamo.client.send(
-      new PutItemCommand({ TableName: table, Item: connectionItem('late-2', clock.now() - 10) }),
+    await db.dynamo.client.send(
+      new PutItemCommand({ TableName: db.table, Item: connectionItem('late-2', clock.now() - 10) }),
     );
     // A client whose claim writes fail (DynamoDB throttling), injected at the SDK boundary.
     const throttled = new DynamoDBClient({
-      endpoint: dynamo.endpoint,
+      endpoint: db.dynamo.endpoint,
       region: 'us-east-1',
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
@@ -209,7 +207,10 @@ describe('scheduler scan', () => {
       flush: () => {},
     };
     clock.advance(1_000);
-    const first = await scanDue({ ...deps(), index: new DynamoDueIndex(throttled, table), metrics }, OPTIONS);
+    const first = await scanDue(
+      { ...deps(), index: new DynamoDueIndex(throttled, db.table), metrics },
+      OPTIONS,
+    );
     expect(first).toMatchObject({ enqueued: 1 });
     expect(counts.get('ScanClaimFailed')).toBe(1);
     clock.advance(1_000);
