@@ -22,12 +22,6 @@ export const integrationConfigSchema = integrationConfigObjectSchema.superRefine
   if (problem !== null) ctx.addIssue({ code: 'custom', path: [problem.path], message: problem.message });
 });
 
-/**
- * Moved to shared/domain/integration.ts; re-exported until test/integration/connect-account.test.ts
- * (being edited elsewhere) imports it from there. Import it from shared/domain/integration.
- */
-export type { IntegrationConfig };
-
 /** The stored configuration with its client secret, still encrypted (null for public clients). */
 export type StoredIntegrationConfig = IntegrationConfig & {
   readonly client_secret_ciphertext: Uint8Array | null;
