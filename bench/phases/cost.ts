@@ -127,7 +127,7 @@ export const REFRESHES_PER_CONNECTION_MONTH = Math.round((30.44 * 24 * 60) / 45)
 const FLOOR_LAMBDA_MS = 3;
 
 export async function runCost(svc: Service, workload: Workload, options: CostOptions): Promise<WorkloadCost> {
-  const { rt, local } = svc;
+  const { local } = svc;
   const stub = await startTokenStub(workload);
   const integration = `bench-cost-${workload.name}`;
   try {
@@ -165,8 +165,10 @@ export async function runCost(svc: Service, workload: Workload, options: CostOpt
     const pipelineIds = restIds.slice(options.timed);
 
     // 2. Cold container: no cached data keys, no cached integration.
-    (rt.keyring as Partial<EnvelopeKeyring>).clear?.();
-    rt.integrations.invalidate(integration);
+    // The refresher's own root: each function has its keyring and integration cache, as on AWS.
+    const { refresh } = local.functions.refresher;
+    (refresh.keyring as Partial<EnvelopeKeyring>).clear?.();
+    refresh.integrations.invalidate(integration);
     svc.kms.reset();
     const cold = await invokeRefresher(local.handlers.refresher, [key(coldId)]);
     if (cold.failed > 0) throw new Error(`cost/${workload.name}: the cold refresh failed`);
@@ -218,7 +220,8 @@ export async function runCost(svc: Service, workload: Workload, options: CostOpt
       }),
     );
     const itemBytes = item.Item === undefined ? 0 : itemSize(item.Item);
-    const leaseExtra = 'lease_until'.length + 8 + 'lease_owner'.length + rt.refresh.owner.length;
+    const leaseExtra =
+      'lease_until'.length + 8 + 'lease_owner'.length + local.functions.refresher.refresh.owner.length;
     const itemBytesLeased = itemBytes + leaseExtra;
 
     // 5. Token reads through the api handler (fresh tokens now).
@@ -348,12 +351,12 @@ async function steadyState(
   integration: string,
   ids: readonly string[],
 ): Promise<{ refreshes: number; dynamo: DynamoSnapshot; maxItemBytes: number }> {
-  const { rt, local } = svc;
+  const { local } = svc;
   // Not counted: the first rounds fill the rings.
   const round = async () =>
     runPool(ids.length, 4, async (i) => {
       const result = await refreshConnection(
-        rt.refresh,
+        local.functions.refresher.refresh,
         { integrationId: integration, connectionId: ids[i] ?? '' },
         { trigger: 'forced' },
       );
@@ -462,7 +465,7 @@ async function countedReads(
     if (res.statusCode !== 200) throw new Error(`token read answered ${res.statusCode}: ${res.body ?? ''}`);
     return ms;
   };
-  // Cold: a new api container (no cached data key).
+  // Cold: a new api container (no cached data key in the api's keyring).
   (rt.keyring as Partial<EnvelopeKeyring>).clear?.();
   svc.kms.reset();
   await read(ids[0] ?? '');
