@@ -42,8 +42,16 @@ export interface SdkClients {
   readonly sqs: SQSClient;
 }
 
-/** Parts every function uses. `dispose` closes the SDK clients (the local runtime's stop, tests). */
-export interface Base {
+/** What every root has besides its ports: its SDK clients, and `dispose` to close them. */
+export interface Root {
+  /** This root's SDK clients (instrumentation). */
+  readonly clients: SdkClients;
+  /** Closes the root's clients and timers (the local runtime's stop, tests). */
+  dispose(): void;
+}
+
+/** Parts every function uses. */
+export interface Base extends Root {
   readonly config: Config;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -52,7 +60,9 @@ export interface Base {
   readonly store: DynamoConnectionStore;
   readonly integrationStore: DynamoIntegrationStore;
   readonly history: DynamoHistoryStore;
-  dispose(): void;
+  /** The webhook queue, as the use cases publish events to it. */
+  readonly publisher: EventPublisher;
+  readonly sqs: SQSClient;
 }
 
 export interface BaseOverrides {
@@ -67,6 +77,12 @@ export function createBase(config: Config, overrides: BaseOverrides = {}): Base 
       ? {}
       : { endpoint: config.dynamodbEndpoint, credentials: localCredentials }),
   });
+  const sqs = new SQSClient({
+    region: config.awsRegion,
+    ...(config.sqsEndpoint === undefined
+      ? {}
+      : { endpoint: config.sqsEndpoint, credentials: localCredentials }),
+  });
   return {
     config,
     clock,
@@ -79,7 +95,13 @@ export function createBase(config: Config, overrides: BaseOverrides = {}): Base 
       tableName: config.tableName,
       retentionMs: config.historyRetentionDays * 86_400_000,
     }),
-    dispose: () => dynamo.destroy(),
+    sqs,
+    publisher: new SqsEventPublisher(sqs, config.webhookQueueUrl),
+    clients: { dynamo, sqs },
+    dispose: () => {
+      dynamo.destroy();
+      sqs.destroy();
+    },
   };
 }
 
@@ -110,20 +132,6 @@ async function createKeyring(config: Config): Promise<Keyring> {
       ...(config.masterKey === undefined ? {} : { envValue: config.masterKey }),
     }),
   );
-}
-
-export function createSqs(config: Config): SQSClient {
-  return new SQSClient({
-    region: config.awsRegion,
-    ...(config.sqsEndpoint === undefined
-      ? {}
-      : { endpoint: config.sqsEndpoint, credentials: localCredentials }),
-  });
-}
-
-/** The webhook queue as the refresh use cases publish to it. */
-export function webhookPublisher(config: Config, sqs: SQSClient): EventPublisher {
-  return new SqsEventPublisher(sqs, config.webhookQueueUrl);
 }
 
 /** Timing overrides as `parseRefreshOptions` takes them (tests). */

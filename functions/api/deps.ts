@@ -12,31 +12,24 @@ import {
   createBase,
   createRefreshDeps,
   createSecrets,
-  createSqs,
   perContainer,
-  type SdkClients,
-  webhookPublisher,
+  type Root,
 } from '../compose';
 
-/** The api function's dependencies; `dispose` closes its clients and timers. */
-export interface ApiRoot extends ApiDeps {
-  /** This root's SDK clients (instrumentation). */
-  readonly clients: SdkClients;
-  dispose(): void;
-}
+/** The api function's dependencies (ports), its clients and `dispose`. */
+export interface ApiRoot extends ApiDeps, Root {}
 
 /** The api function's composition root: the API's ports on the adapters `config` selects. */
 export async function createApiRoot(config: Config, overrides: BaseOverrides = {}): Promise<ApiRoot> {
   const base = createBase(config, overrides);
   const secrets = await createSecrets(config, base);
-  const sqs = createSqs(config);
-  const { clock, logger, store, integrationStore, history } = base;
+  const { clock, logger, store, integrationStore, history, publisher } = base;
   const { keyring, integrations } = secrets;
-  const publisher = webhookPublisher(config, sqs);
   const tokenReads = new TokenReadCounter(history, clock, logger);
   // While the process lives, pending token-read counts are written within a minute.
   const flush = setInterval(() => void tokenReads.flush(), TOKEN_READS_FLUSH_MS).unref();
   const allowPrivate = config.allowPrivateUrls;
+  const jwks = createHttpTransport({ allowPrivate });
   return {
     config,
     store,
@@ -53,8 +46,6 @@ export async function createApiRoot(config: Config, overrides: BaseOverrides = {
     refresh: createRefreshDeps({
       ...base,
       ...secrets,
-      publisher,
-      history,
       providerTimeoutMs: config.providerTimeoutMs,
       allowPrivateUrls: allowPrivate,
     }),
@@ -63,12 +54,12 @@ export async function createApiRoot(config: Config, overrides: BaseOverrides = {
     }),
     sessions: new DynamoConnectSessionStore(base.dynamo, config.tableName, keyring, clock),
     tokenEndpoint: createTokenEndpoint({ allowPrivateUrls: allowPrivate }),
-    jwks: createHttpTransport({ allowPrivate }),
-    clients: { dynamo: base.dynamo, sqs },
+    jwks,
+    clients: base.clients,
     dispose: () => {
       clearInterval(flush);
+      jwks.close();
       base.dispose();
-      sqs.destroy();
     },
   };
 }

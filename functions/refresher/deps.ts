@@ -5,17 +5,11 @@ import {
   createBase,
   createRefreshDeps,
   createSecrets,
-  createSqs,
   perContainer,
-  type SdkClients,
-  webhookPublisher,
+  type Root,
 } from '../compose';
 
-export interface RefresherRoot extends RefreshRecordDeps {
-  /** This root's SDK clients (instrumentation). */
-  readonly clients: SdkClients;
-  dispose(): void;
-}
+export interface RefresherRoot extends RefreshRecordDeps, Root {}
 
 /**
  * The refresher's composition root. The limiter bounds refreshes per process, so it belongs to the
@@ -27,12 +21,10 @@ export async function createRefresherRoot(
 ): Promise<RefresherRoot> {
   const base = createBase(config, overrides);
   const secrets = await createSecrets(config, base);
-  const sqs = createSqs(config);
   return {
     refresh: createRefreshDeps({
       ...base,
       ...secrets,
-      publisher: webhookPublisher(config, sqs),
       providerTimeoutMs: config.providerTimeoutMs,
       allowPrivateUrls: config.allowPrivateUrls,
     }),
@@ -42,11 +34,8 @@ export async function createRefresherRoot(
     }),
     logger: base.logger,
     metrics: base.metrics,
-    clients: { dynamo: base.dynamo, sqs },
-    dispose: () => {
-      base.dispose();
-      sqs.destroy();
-    },
+    clients: base.clients,
+    dispose: base.dispose,
   };
 }
 

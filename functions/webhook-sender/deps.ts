@@ -3,14 +3,11 @@ import { type SecretSource, WebhookKeyCache } from '../../shared/adapters/aws/we
 import { createHttpTransport } from '../../shared/adapters/http/transport';
 import { type Config, loadConfig } from '../../shared/config/config';
 import { WebhookDestinations, type WebhookSenderDeps } from '../../shared/webhooks/sender';
-import { type BaseOverrides, createBase, createSqs, perContainer, type SdkClients } from '../compose';
+import { type BaseOverrides, createBase, perContainer, type Root } from '../compose';
 
-export interface WebhookSenderRoot {
+export interface WebhookSenderRoot extends Root {
   /** The sender's dependencies with the signing keys current for this batch (rotation). */
   deps(): Promise<WebhookSenderDeps>;
-  /** This root's SDK clients (instrumentation). */
-  readonly clients: SdkClients;
-  dispose(): void;
 }
 
 /**
@@ -23,7 +20,6 @@ export async function createWebhookSenderRoot(
   overrides: BaseOverrides & { readonly secrets?: SecretSource } = {},
 ): Promise<WebhookSenderRoot> {
   const base = createBase(config, overrides);
-  const sqs = createSqs(config);
   const { clock, logger } = base;
   const keys = new WebhookKeyCache(config, {
     clock,
@@ -41,7 +37,7 @@ export async function createWebhookSenderRoot(
           allowPrivateUrls: config.allowPrivateUrls,
           firstRetryDelaySeconds: config.webhookRetryFirstDelaySeconds,
           destinations: current?.destinations ?? new WebhookDestinations(base.integrationStore, clock),
-          redelivery: sqsRedelivery(sqs, config.webhookQueueUrl),
+          redelivery: sqsRedelivery(base.sqs, config.webhookQueueUrl),
           transport: current?.transport ?? createHttpTransport({ allowPrivate: config.allowPrivateUrls }),
           clock,
           logger,
@@ -51,10 +47,9 @@ export async function createWebhookSenderRoot(
       }
       return current;
     },
-    clients: { dynamo: base.dynamo, sqs },
+    clients: base.clients,
     dispose: () => {
       base.dispose();
-      sqs.destroy();
       current?.transport.close();
     },
   };
